@@ -1,0 +1,20 @@
+"""How the CLI speaks: results on stdout, problems one per line on stderr."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from provisioner.errors import Problem
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def warn(problems: list[Problem]) -> None:
+    for problem in problems:
+        err.print(f"[yellow]warning:[/] {problem}", soft_wrap=True)
+
+
+def fail(lines: list[str]) -> None:
+    for line in lines:
+        err.print(f"[red]error:[/] {line}", soft_wrap=True, markup=True, emoji=False)

@@ -1,0 +1,151 @@
+"""Rules that span several fields of a well-typed cluster file (layout, roles, endpoint, ports)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+
+from provisioner.cluster.model import ClusterFile
+from provisioner.cluster.positions import Path, Positions, format_path
+from provisioner.cluster.topology import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
+from provisioner.errors import Problem
+
+MAX_RECOMMENDED_ETCD_MEMBERS = 7
+
+
+class _Report:
+    def __init__(self, positions: Positions, shown: str) -> None:
+        self.positions = positions
+        self.shown = shown
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, path: Path, message: str) -> None:
+        self.errors.append(Problem(self.shown, format_path(path), message, self.positions.line(path)))
+
+    def warn(self, path: Path, message: str) -> None:
+        self.warnings.append(Problem(self.shown, format_path(path), message, self.positions.line(path)))
+
+
+def check_cluster(cluster: ClusterFile, positions: Positions, shown: str) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) for rules no single field can express."""
+    report = _Report(positions, shown)
+    _check_hosts(cluster, report)
+    _check_layout(cluster, report)
+    _check_endpoint(cluster, report)
+    _check_etcd(cluster, report)
+    _check_kubernetes(cluster, report)
+    return report.errors, report.warnings
+
+
+def _check_hosts(cluster: ClusterFile, report: _Report) -> None:
+    first_with: dict[tuple[str, str], int] = {}
+    for index, host in enumerate(cluster.hosts):
+        for key, value in (("name", host.name), ("address", host.address)):
+            if (key, value) in first_with:
+                report.error(("hosts", index, key),
+                             f"{value!r} is already used by hosts[{first_with[key, value]}]")
+            else:
+                first_with[key, value] = index
+        for role, count in Counter(host.roles).items():
+            if count > 1:
+                report.error(("hosts", index, "roles"), f"role {role!r} is listed more than once")
+    if not any("control_plane" in host.roles for host in cluster.hosts):
+        report.error(("hosts",), "expected at least one host with role control_plane")
+
+
+def _check_layout(cluster: ClusterFile, report: _Report) -> None:
+    etcd_count = 0
+    for index, host in enumerate(cluster.hosts):
+        roles = set(host.roles)
+        if cluster.layout == "stacked":
+            etcd_count += "control_plane" in roles
+            if "etcd" in roles and "control_plane" not in roles:
+                report.error(("hosts", index, "roles"),
+                             "in the stacked layout etcd runs on control-plane hosts: add control_plane "
+                             "or use layout: external")
+        else:
+            etcd_count += "etcd" in roles
+            if {"etcd", "control_plane"} <= roles:
+                report.error(("hosts", index, "roles"),
+                             "in the external layout etcd hosts and control-plane hosts must be different "
+                             "hosts: remove etcd or control_plane")
+            if {"etcd", "load_balancer"} <= roles:
+                report.error(("hosts", index, "roles"),
+                             "in the external layout etcd hosts are dedicated: remove load_balancer")
+    if cluster.layout == "external" and etcd_count == 0:
+        report.error(("hosts",), "the external layout needs hosts with role etcd (found none)")
+    elif etcd_count and etcd_count % 2 == 0:
+        report.warn(("hosts",), f"{etcd_count} etcd members tolerate no more losses than {etcd_count - 1}; "
+                                "an odd number (3 or 5) is recommended")
+    if etcd_count > MAX_RECOMMENDED_ETCD_MEMBERS:
+        report.warn(("hosts",), f"{etcd_count} etcd members: more than {MAX_RECOMMENDED_ETCD_MEMBERS} slows "
+                                "every write; 5 is the usual production size")
+
+
+def _check_endpoint(cluster: ClusterFile, report: _Report) -> None:
+    control_planes = [host for host in cluster.hosts if "control_plane" in host.roles]
+    balancer_indexes = [i for i, host in enumerate(cluster.hosts) if "load_balancer" in host.roles]
+    endpoint = cluster.endpoint
+    if endpoint is None:
+        if len(control_planes) > 1:
+            report.error(("endpoint",), f"{len(control_planes)} control-plane hosts need an endpoint "
+                                        "(address, port, load_balancer) that reaches all of them")
+        if balancer_indexes:
+            report.error(("endpoint",), "hosts with role load_balancer need endpoint.load_balancer: keepalived")
+        return
+    if endpoint.load_balancer == "keepalived":
+        _check_virtual_ip(cluster, report)
+        if not balancer_indexes:
+            report.error(("endpoint", "load_balancer"),
+                         "keepalived needs at least one host with role load_balancer (found none)")
+        elif len(balancer_indexes) == 1:
+            report.warn(("endpoint", "load_balancer"), "a single load_balancer host is a single point of failure")
+    else:
+        for index in balancer_indexes:
+            report.error(("hosts", index, "roles"),
+                         f"role load_balancer is only used with endpoint.load_balancer: keepalived "
+                         f"(found {endpoint.load_balancer!r})")
+    for index in balancer_indexes:
+        host = cluster.hosts[index]
+        taken = {APISERVER_PORT: "the kube-apiserver"} if "control_plane" in host.roles else {}
+        if "etcd" in host.roles or (cluster.layout == "stacked" and "control_plane" in host.roles):
+            taken |= {ETCD_CLIENT_PORT: "etcd clients", ETCD_PEER_PORT: "etcd peers"}
+        if endpoint.port in taken:
+            report.error(("endpoint", "port"), f"port {endpoint.port} is used by {taken[endpoint.port]} on "
+                                               f"{host.name}, which is also a load balancer")
+
+
+def _check_virtual_ip(cluster: ClusterFile, report: _Report) -> None:
+    assert cluster.endpoint is not None
+    address = cluster.endpoint.address
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        report.error(("endpoint", "address"), f"keepalived holds an IP address (the VIP), got the name {address!r}")
+        return
+    for index, host in enumerate(cluster.hosts):
+        if host.address == address:
+            report.error(("endpoint", "address"),
+                         f"the VIP {address} must be a free address, but hosts[{index}] ({host.name}) has it")
+
+
+def _check_etcd(cluster: ClusterFile, report: _Report) -> None:
+    etcd = cluster.etcd
+    if etcd.install == "release" and etcd.release is None:
+        report.error(("etcd", "release"), "install: release needs release.url and release.sha256")
+    if etcd.install == "package" and etcd.release is not None:
+        report.error(("etcd", "release"), "release is only used with install: release")
+    if etcd.election_timeout < 5 * etcd.heartbeat_interval:
+        report.error(("etcd", "election_timeout"),
+                     f"expected at least 5 x heartbeat_interval ({5 * etcd.heartbeat_interval}), "
+                     f"got {etcd.election_timeout}")
+    if etcd.metrics_port in (ETCD_CLIENT_PORT, ETCD_PEER_PORT):
+        report.error(("etcd", "metrics_port"), f"port {etcd.metrics_port} is etcd's own client or peer port")
+
+
+def _check_kubernetes(cluster: ClusterFile, report: _Report) -> None:
+    pods = ipaddress.ip_network(cluster.kubernetes.pod_subnet)
+    services = ipaddress.ip_network(cluster.kubernetes.service_subnet)
+    if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type]
+        report.error(("kubernetes", "service_subnet"), f"overlaps pod_subnet {pods}")

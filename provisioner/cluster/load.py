@@ -1,0 +1,60 @@
+"""Reading a cluster file: YAML, then types, then the rules between fields; every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from provisioner.cluster.checks import check_cluster
+from provisioner.cluster.messages import describe
+from provisioner.cluster.model import ClusterFile
+from provisioner.cluster.positions import Positions, format_path
+from provisioner.cluster.topology import Topology
+from provisioner.errors import InputError, Problem
+
+
+def load_topology(path: Path) -> tuple[Topology, list[Problem]]:
+    """The validated topology and its warnings; raises InputError listing every problem found."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError([Problem(shown, "", f"cannot read the file: {error}")]) from None
+    cluster, positions = parse_cluster(text, shown)
+    errors, warnings = check_cluster(cluster, positions, shown)
+    if errors:
+        raise InputError(errors)
+    return Topology(cluster, source=path.resolve()), warnings
+
+
+def parse_cluster(text: str, shown: str) -> tuple[ClusterFile, Positions]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        reason = ": ".join(filter(None, [error.context, error.problem]))
+        raise InputError([Problem(shown, "", f"invalid YAML: {reason}", line)]) from None
+    except yaml.YAMLError as error:
+        raise InputError([Problem(shown, "", f"invalid YAML: {error}")]) from None
+    if data is None:
+        raise InputError([Problem(shown, "", "the file is empty; expected a mapping with name, layout and hosts")])
+    if not isinstance(data, dict):
+        raise InputError([Problem(shown, "", "expected a mapping at the top level (name, layout, hosts, ...)", 1)])
+    positions = Positions(root)
+    problems = [Problem(shown, format_path(p), "key appears more than once", line)
+                for p, line in positions.duplicate_keys]
+    try:
+        cluster = ClusterFile.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            loc = tuple(detail["loc"])
+            problems.append(Problem(shown, format_path(loc), describe(detail), positions.line(loc)))
+    if problems:
+        raise InputError(problems)
+    return cluster, positions

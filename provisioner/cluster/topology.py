@@ -1,0 +1,178 @@
+"""The validated cluster and every fact derived from it, computed once for all later steps."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from provisioner.cluster.model import ClusterFile, Host, Role, SshSettings
+
+ETCD_CLIENT_PORT = 2379
+ETCD_PEER_PORT = 2380
+APISERVER_PORT = 6443
+
+
+def url_host(address: str) -> str:
+    """An address as it stands in a URL: IPv6 literals need brackets."""
+    try:
+        return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
+    except ValueError:
+        return address
+
+
+def etcd_tolerated_losses(members: int) -> int:
+    """Members that can be lost with quorum kept: 1 -> 0, 3 -> 1, 4 -> 1, 5 -> 2, 7 -> 3."""
+    return max(members - 1, 0) // 2
+
+
+@dataclass(frozen=True)
+class EtcdMember:
+    name: str
+    address: str
+
+    @property
+    def client_url(self) -> str:
+        return f"https://{url_host(self.address)}:{ETCD_CLIENT_PORT}"
+
+    @property
+    def peer_url(self) -> str:
+        return f"https://{url_host(self.address)}:{ETCD_PEER_PORT}"
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    address: str
+    port: int
+    load_balancer: str  # keepalived | external | none
+
+
+@dataclass(frozen=True)
+class Connection:
+    """SSH settings of one host after host-level overrides and defaults are applied."""
+
+    user: str
+    port: int
+    accept_new_host_keys: bool
+    become: bool
+    private_key: str | None = None
+    known_hosts: str | None = None
+    bastion: str | None = None
+
+
+_SSH_DEFAULTS = SshSettings(user="root", port=22, accept_new_host_keys=False, become=False)
+
+
+@dataclass(frozen=True)
+class Topology:
+    cluster: ClusterFile
+    source: Path = field(compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.cluster.name
+
+    @property
+    def layout(self) -> str:
+        return self.cluster.layout
+
+    @property
+    def hosts(self) -> list[Host]:
+        return self.cluster.hosts
+
+    def roles_of(self, host: Host) -> frozenset[Role]:
+        """Roles the host really plays: in the stacked layout every control-plane host runs etcd."""
+        roles = set(host.roles)
+        if self.layout == "stacked" and "control_plane" in roles:
+            roles.add("etcd")
+        return frozenset(roles)
+
+    def hosts_with(self, role: Role) -> list[Host]:
+        return [host for host in self.hosts if role in self.roles_of(host)]
+
+    @cached_property
+    def control_plane_hosts(self) -> list[Host]:
+        return self.hosts_with("control_plane")
+
+    @cached_property
+    def etcd_hosts(self) -> list[Host]:
+        return self.hosts_with("etcd")
+
+    @cached_property
+    def load_balancer_hosts(self) -> list[Host]:
+        return self.hosts_with("load_balancer") if self.endpoint.load_balancer == "keepalived" else []
+
+    @cached_property
+    def worker_hosts(self) -> list[Host]:
+        return self.hosts_with("worker")
+
+    @cached_property
+    def etcd_members(self) -> list[EtcdMember]:
+        return [EtcdMember(host.name, host.address) for host in self.etcd_hosts]
+
+    @property
+    def etcd_endpoints(self) -> list[str]:
+        return [member.client_url for member in self.etcd_members]
+
+    @property
+    def initial_cluster(self) -> str:
+        return ",".join(f"{member.name}={member.peer_url}" for member in self.etcd_members)
+
+    @property
+    def initial_cluster_token(self) -> str:
+        # Unique per cluster so members of two clusters can never join each other by mistake.
+        return f"{self.name}-etcd"
+
+    @property
+    def etcd_quorum(self) -> int:
+        return len(self.etcd_members) // 2 + 1
+
+    @property
+    def etcd_tolerated_losses(self) -> int:
+        return etcd_tolerated_losses(len(self.etcd_members))
+
+    @property
+    def api_tolerated_losses(self) -> int:
+        """Hosts the API can lose and still answer: every layer it needs must survive the loss."""
+        control_plane = max(len(self.control_plane_hosts) - 1, 0)
+        if self.layout == "stacked":
+            # Losing a stacked host loses an apiserver and an etcd member at once.
+            control_plane = min(control_plane, self.etcd_tolerated_losses)
+        if self.endpoint.load_balancer == "keepalived":
+            control_plane = min(control_plane, len(self.load_balancer_hosts) - 1)
+        return control_plane
+
+    @cached_property
+    def endpoint(self) -> ApiEndpoint:
+        written = self.cluster.endpoint
+        if written is None:
+            # Validation allows this only with a single control-plane host: the API is that host.
+            only = self.hosts_with("control_plane")[0]
+            return ApiEndpoint(only.address, APISERVER_PORT, "none")
+        return ApiEndpoint(written.address, written.port, written.load_balancer)
+
+    @property
+    def control_plane_endpoint(self) -> str:
+        return f"{url_host(self.endpoint.address)}:{self.endpoint.port}"
+
+    @property
+    def virtual_router_id(self) -> int:
+        written = self.cluster.endpoint.virtual_router_id if self.cluster.endpoint else None
+        if written is not None:
+            return written
+        digest = hashlib.sha256(self.name.encode()).digest()
+        return digest[0] % 255 + 1
+
+    def connection(self, host: Host) -> Connection:
+        merged: dict[str, object] = {}
+        for layer in (_SSH_DEFAULTS, self.cluster.ssh, host.ssh):
+            merged.update(layer.model_dump(exclude_none=True))
+        return Connection(**merged)  # type: ignore[arg-type]
+
+    def host(self, name: str) -> Host:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise KeyError(name)

@@ -1,0 +1,28 @@
+"""Where rendered files and certificates live on the hosts: one place shared by render, apply and verify."""
+
+from __future__ import annotations
+
+ETCD_CONFIG = "/etc/etcd/etcd.conf.yml"
+ETCD_UNIT = "/etc/systemd/system/etcd.service"
+ETCD_PKI = "/etc/etcd/pki"
+ETCD_CA = f"{ETCD_PKI}/ca.crt"
+ETCD_SERVER_CERT = f"{ETCD_PKI}/server.crt"
+ETCD_SERVER_KEY = f"{ETCD_PKI}/server.key"
+ETCD_PEER_CERT = f"{ETCD_PKI}/peer.crt"
+ETCD_PEER_KEY = f"{ETCD_PKI}/peer.key"
+# Client certificate the member's own health checks (apply, verify) use against the local member.
+ETCD_HEALTHCHECK_CERT = f"{ETCD_PKI}/healthcheck-client.crt"
+ETCD_HEALTHCHECK_KEY = f"{ETCD_PKI}/healthcheck-client.key"
+ETCD_PACKAGE_BINARY = "/usr/bin/etcd"
+ETCD_RELEASE_DIR = "/usr/local/bin"
+
+# kubeadm's own default locations, so `kubeadm init` finds the material without extra flags.
+KUBERNETES_PKI = "/etc/kubernetes/pki"
+KUBE_ETCD_CA = f"{KUBERNETES_PKI}/etcd/ca.crt"
+APISERVER_ETCD_CLIENT_CERT = f"{KUBERNETES_PKI}/apiserver-etcd-client.crt"
+APISERVER_ETCD_CLIENT_KEY = f"{KUBERNETES_PKI}/apiserver-etcd-client.key"
+KUBEADM_CONFIG = "/etc/kubernetes/provisioner/kubeadm.yaml"
+
+HAPROXY_CONFIG = "/etc/haproxy/haproxy.cfg"
+KEEPALIVED_CONFIG = "/etc/keepalived/keepalived.conf"
+KEEPALIVED_CHECK_SCRIPT = "/etc/keepalived/check_haproxy.sh"

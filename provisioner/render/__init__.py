@@ -1,0 +1,71 @@
+"""Render: the Topology turned into a reviewable, deterministic tree of files."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from provisioner.cluster.topology import Topology
+from provisioner.render.etcd import etcd_config, etcd_unit
+from provisioner.render.inventory import inventory
+from provisioner.render.kubeadm import kubeadm_documents
+from provisioner.render.loadbalancer import haproxy_config, keepalived_check_script, keepalived_config
+from provisioner.render.pki import PkiMember, ensure_pki
+from provisioner.render.placement import placements
+from provisioner.render.secrets import keepalived_auth_pass
+from provisioner.render.summary import summary
+from provisioner.render.tree import Tree, WriteResult, to_yaml, to_yaml_documents, write_tree
+from provisioner.render.vagrantfile import vagrantfile
+
+INVENTORY = "inventory.yml"
+SUMMARY = "summary.txt"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    out: Path
+    files: WriteResult
+
+
+def default_output(topology: Topology) -> Path:
+    return topology.source.parent / "build"
+
+
+def render(topology: Topology, out: Path) -> Rendered:
+    out.mkdir(parents=True, exist_ok=True)
+    ensure_pki(
+        out / "pki",
+        cluster_name=topology.name,
+        etcd_members=[PkiMember(m.name, ipaddress.ip_address(m.address)) for m in topology.etcd_members],
+        key_type=topology.cluster.pki.key_type,
+    )
+    tree = build_tree(topology, out)
+    return Rendered(out, write_tree(tree, out, owned_dirs=("hosts",)))
+
+
+def build_tree(topology: Topology, out: Path) -> Tree:
+    tree = Tree()
+    tree.add(INVENTORY, to_yaml(inventory(topology)))
+    tree.add("Vagrantfile", vagrantfile(topology))
+    tree.add(SUMMARY, summary(topology))
+    members = {member.name: member for member in topology.etcd_members}
+    balancing = bool(topology.load_balancer_hosts)
+    auth_pass = keepalived_auth_pass(out) if balancing else ""
+    check_script = keepalived_check_script(topology) if balancing else ""
+    haproxy = haproxy_config(topology) if balancing else ""
+    kubernetes_ca = out / "pki" / "kubernetes" / "ca.crt"
+    for host in topology.hosts:
+        folder = f"hosts/{host.name}"
+        roles = topology.roles_of(host)
+        if host.name in members:
+            tree.add(f"{folder}/etcd.conf.yml", to_yaml(etcd_config(topology, members[host.name])))
+            tree.add(f"{folder}/etcd.service", etcd_unit(topology, members[host.name]))
+        if "load_balancer" in roles and balancing:
+            tree.add(f"{folder}/haproxy.cfg", haproxy)
+            tree.add(f"{folder}/keepalived.conf", keepalived_config(topology, host, auth_pass), mode=0o600)
+            tree.add(f"{folder}/check_haproxy.sh", check_script, mode=0o755)
+        if roles & {"control_plane", "worker"}:
+            tree.add(f"{folder}/kubeadm.yaml", to_yaml_documents(kubeadm_documents(topology, host, kubernetes_ca)))
+        tree.add(f"{folder}/files.yml", to_yaml({"files": [p.as_dict() for p in placements(topology, host)]}))
+    return tree

@@ -1,0 +1,53 @@
+"""The Ansible inventory: one group per role, each host with its address and connection settings."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from provisioner.cluster.model import ROLES
+from provisioner.cluster.topology import Connection, Topology
+
+
+def ssh_options(connection: Connection) -> list[str]:
+    """ssh -o options shared by Ansible, testinfra and `lab ssh`: strict host keys unless told otherwise."""
+    options = ["StrictHostKeyChecking=" + ("accept-new" if connection.accept_new_host_keys else "yes")]
+    if connection.known_hosts:
+        options.append(f"UserKnownHostsFile={connection.known_hosts}")
+    if connection.bastion:
+        options.append(f"ProxyJump={connection.bastion}")
+    return options
+
+
+def _host_vars(topology: Topology, connection: Connection, address: str) -> dict[str, Any]:
+    variables: dict[str, Any] = {
+        "ansible_host": address,
+        "ansible_user": connection.user,
+        "ansible_port": connection.port,
+        "ansible_become": connection.become,
+        "ansible_ssh_common_args": " ".join(f"-o {shlex.quote(o)}" for o in ssh_options(connection)),
+    }
+    if connection.private_key:
+        variables["ansible_ssh_private_key_file"] = connection.private_key
+    return variables
+
+
+def inventory(topology: Topology) -> dict[str, Any]:
+    hosts = {host.name: _host_vars(topology, topology.connection(host), host.address) for host in topology.hosts}
+    groups: dict[str, Any] = {}
+    for role in ROLES:
+        members = {host.name: None for host in topology.hosts_with(role)}
+        if role == "load_balancer" and not topology.load_balancer_hosts:
+            members = {}
+        groups[role] = {"hosts": members} if members else {}
+    return {
+        "all": {
+            "vars": {
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "provisioner_cluster_name": topology.name,
+                "provisioner_layout": topology.layout,
+            },
+            "hosts": hosts,
+            "children": groups,
+        }
+    }

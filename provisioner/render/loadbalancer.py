@@ -1,0 +1,47 @@
+"""haproxy and keepalived on the load-balancer hosts: the API endpoint and the VIP that carries it."""
+
+from __future__ import annotations
+
+from provisioner import hostpaths
+from provisioner.cluster.model import Host
+from provisioner.cluster.topology import APISERVER_PORT, Topology
+from provisioner.render.templating import render_template
+
+# The first load balancer is preferred; each next one a step lower, so the order in the file decides.
+BASE_PRIORITY = 150
+PRIORITY_STEP = 10
+# A failing health check drops a host below every healthy peer.
+CHECK_WEIGHT = -(PRIORITY_STEP * 10)
+
+
+def haproxy_config(topology: Topology) -> str:
+    return render_template(
+        "haproxy.cfg.j2",
+        cluster_name=topology.name,
+        port=topology.endpoint.port,
+        apiserver_port=APISERVER_PORT,
+        backends=[(host.name, host.address) for host in topology.control_plane_hosts],
+    )
+
+
+def keepalived_config(topology: Topology, host: Host, auth_pass: str) -> str:
+    balancers = topology.load_balancer_hosts
+    rank = [balancer.name for balancer in balancers].index(host.name)
+    return render_template(
+        "keepalived.conf.j2",
+        cluster_name=topology.name,
+        host_name=host.name,
+        interface=topology.cluster.endpoint.interface if topology.cluster.endpoint else "eth0",
+        virtual_router_id=topology.virtual_router_id,
+        priority=BASE_PRIORITY - rank * PRIORITY_STEP,
+        check_weight=CHECK_WEIGHT,
+        auth_pass=auth_pass,
+        source_address=host.address,
+        peers=[balancer.address for balancer in balancers if balancer.name != host.name],
+        virtual_ip=topology.endpoint.address,
+        check_script=hostpaths.KEEPALIVED_CHECK_SCRIPT,
+    )
+
+
+def keepalived_check_script(topology: Topology) -> str:
+    return render_template("check_haproxy.sh.j2", port=topology.endpoint.port, cluster_name=topology.name)

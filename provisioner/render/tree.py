@@ -1,0 +1,82 @@
+"""A rendered tree in memory, written so that unchanged files keep their bytes and their mtime."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+def to_yaml(data: object) -> str:
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
+
+
+def to_yaml_documents(documents: list[object]) -> str:
+    return yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False, width=120,
+                              explicit_start=True)
+
+
+@dataclass
+class Tree:
+    """Files by path relative to the output folder, with the mode each must have."""
+
+    files: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+
+    def add(self, path: str, content: str | bytes, mode: int = 0o644) -> None:
+        data = content.encode() if isinstance(content, str) else content
+        self.files[path] = (data, mode)
+
+
+@dataclass
+class WriteResult:
+    written: list[str]
+    unchanged: list[str]
+    removed: list[str]
+
+
+def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResult:
+    """Writes changed files atomically and removes files under `owned_dirs` that the tree no longer has."""
+    result = WriteResult([], [], [])
+    for relative, (data, mode) in sorted(tree.files.items()):
+        target = out / relative
+        if target.is_file() and target.read_bytes() == data:
+            if (target.stat().st_mode & 0o777) != mode:
+                target.chmod(mode)
+            result.unchanged.append(relative)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(target, data, mode)
+        result.written.append(relative)
+    for owned in owned_dirs:
+        result.removed += _remove_stale(out, out / owned, set(tree.files))
+    return result
+
+
+def _atomic_write(target: Path, data: bytes, mode: int) -> None:
+    # Created with its final mode, so a secret is never readable by others even for a moment.
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        os.fchmod(descriptor, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale(out: Path, folder: Path, keep: set[str]) -> list[str]:
+    removed: list[str] = []
+    if not folder.is_dir():
+        return removed
+    for path in sorted(folder.rglob("*"), reverse=True):
+        relative = path.relative_to(out).as_posix()
+        if path.is_file() and relative not in keep:
+            path.unlink()
+            removed.append(relative)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return removed

@@ -1,0 +1,56 @@
+"""Shared helpers: run the real CLI in-process and capture what the operator would see."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provisioner.cli.app import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "inventories"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def run_cli(*arguments: str, cwd: Path | None = None) -> CliResult:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    exit_code = 0
+    saved_argv = sys.argv
+    sys.argv = ["provisioner", *arguments]
+    try:
+        with _working_directory(cwd or Path.cwd()), contextlib.redirect_stdout(stdout), \
+                contextlib.redirect_stderr(stderr):
+            main()
+    except SystemExit as stop:
+        exit_code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        sys.argv = saved_argv
+    return CliResult(exit_code, stdout.getvalue(), stderr.getvalue())
+
+
+@pytest.fixture
+def cli() -> type[CliResult]:
+    return CliResult

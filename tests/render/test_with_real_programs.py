@@ -1,0 +1,124 @@
+"""The rendered configurations are accepted by the programs that will read them on the hosts."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provisioner.cluster.load import load_topology
+from provisioner.render import render
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.tools
+
+
+def _needs(program: str) -> str:
+    found = shutil.which(program) or next(
+        (str(p) for p in (Path("/usr/sbin") / program, Path("/usr/bin") / program) if p.exists()), None
+    )
+    if found is None:
+        pytest.skip(f"{program} is not installed (apt-get install -y haproxy keepalived etcd-server openssl)")
+    return found
+
+
+@pytest.fixture(scope="module", params=["lab-stacked", "lab-external"])
+def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    topology, _ = load_topology(EXAMPLES / request.param / "cluster.yaml")
+    out = tmp_path_factory.mktemp(request.param)
+    render(topology, out)
+    return out
+
+
+def test_haproxy_accepts_every_load_balancer_config(tree: Path) -> None:
+    haproxy = _needs("haproxy")
+    configs = sorted(tree.glob("hosts/*/haproxy.cfg"))
+    assert len(configs) == 2
+    for config in configs:
+        check = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True, timeout=30)
+        assert check.returncode == 0, f"{config}: {check.stdout}{check.stderr}"
+
+
+def test_keepalived_accepts_every_load_balancer_config(tree: Path, tmp_path: Path) -> None:
+    keepalived = _needs("keepalived")
+    configs = sorted(tree.glob("hosts/*/keepalived.conf"))
+    assert len(configs) == 2
+    for config in configs:
+        # The rendered config names the script at its place on the host; point it at the rendered copy.
+        script = config.parent / "check_haproxy.sh"
+        text = config.read_text().replace("/etc/keepalived/check_haproxy.sh", str(script))
+        local = tmp_path / f"{config.parent.name}.conf"
+        local.write_text(text)
+        check = subprocess.run([keepalived, "-t", "-f", str(local)], capture_output=True, text=True, timeout=30)
+        assert check.returncode == 0, f"{config}: {check.stdout}{check.stderr}"
+
+
+def test_systemd_accepts_every_etcd_unit(tree: Path) -> None:
+    analyze = _needs("systemd-analyze")
+    for unit in sorted(tree.glob("hosts/*/etcd.service")):
+        check = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+        problems = [line for line in check.stderr.splitlines() if "etcd.service" in line]
+        assert not problems, f"{unit}: {problems}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _https_health(url: str, pki: Path, deadline: float) -> str:
+    context = ssl.create_default_context(cafile=str(pki / "etcd/ca.crt"))
+    context.load_cert_chain(str(pki / "etcd/healthcheck-client.crt"), str(pki / "etcd/healthcheck-client.key"))
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError as error:
+            last = str(error)
+            time.sleep(0.2)
+    raise AssertionError(f"etcd did not answer {url}: {last}")
+
+
+def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -> None:
+    """The member's own file, moved to 127.0.0.1 and temp paths, starts etcd with TLS and client auth."""
+    etcd = _needs("etcd")
+    config_file = sorted(tree.glob("hosts/*/etcd.conf.yml"))[0]
+    member = config_file.parent.name
+    config = yaml.safe_load(config_file.read_text())
+    client, peer, metrics = _free_port(), _free_port(), _free_port()
+    pki = tree / "pki"
+    member_pki = pki / "etcd/members" / member
+    config |= {
+        "data-dir": str(tmp_path / "data"),
+        "listen-client-urls": f"https://127.0.0.1:{client}",
+        "advertise-client-urls": f"https://127.0.0.1:{client}",
+        "listen-peer-urls": f"https://127.0.0.1:{peer}",
+        "initial-advertise-peer-urls": f"https://127.0.0.1:{peer}",
+        "initial-cluster": f"{member}=https://127.0.0.1:{peer}",
+        "listen-metrics-urls": f"http://127.0.0.1:{metrics}",
+    }
+    for section, kind in (("client-transport-security", "server"), ("peer-transport-security", "peer")):
+        config[section] |= {"cert-file": str(member_pki / f"{kind}.crt"), "key-file": str(member_pki / f"{kind}.key"),
+                            "trusted-ca-file": str(pki / "etcd/ca.crt")}
+    local = tmp_path / "etcd.conf.yml"
+    local.write_text(yaml.safe_dump(config))
+    process = subprocess.Popen([etcd, "--config-file", str(local)], stdout=subprocess.DEVNULL,
+                               stderr=(tmp_path / "etcd.log").open("wb"))
+    try:
+        health = _https_health(f"https://127.0.0.1:{client}/health", pki, time.monotonic() + 20)
+        assert '"health":"true"' in health
+        with pytest.raises(OSError):
+            # Plain HTTP on the client port is refused.
+            urllib.request.urlopen(f"http://127.0.0.1:{client}/health", timeout=2).read()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
