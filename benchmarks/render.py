@@ -23,7 +23,8 @@ def cluster_file(hosts: int) -> str:
              "kubernetes: {install: kubeadm}", "hosts:"]
     fixed = [("cp", 3, "control_plane", 10), ("etcd", 5, "etcd", 20), ("lb", 2, "load_balancer", 30)]
     for prefix, count, role, base in fixed:
-        lines += [f"  - {{name: {prefix}{i}, address: 198.18.0.{base + i}, roles: [{role}]}}" for i in range(1, count + 1)]
+        lines += [f"  - {{name: {prefix}{i}, address: 198.18.0.{base + i}, roles: [{role}]}}"
+                  for i in range(1, count + 1)]
     for i in range(hosts - 10):
         lines.append(f"  - {{name: w{i}, address: 198.19.{i // 250}.{i % 250 + 1}, roles: [worker]}}")
     return "\n".join(lines) + "\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from provisioner.cli import output
@@ -24,20 +23,18 @@ app = typer.Typer(
 app.command("render")(render_command)
 
 
+@app.callback()
+def _commands() -> None:
+    """Keeps `provisioner COMMAND` a group even while a single command is registered."""
+
+
 def main() -> None:
+    # Usage errors are the CLI library's (exit 2); our own errors are printed one line each.
     try:
-        app(standalone_mode=False)
+        app()
     except ProvisionerError as error:
         output.fail(error.lines())
         sys.exit(error.exit_code)
-    except click.exceptions.Exit as error:
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        output.fail(["interrupted"])
-        sys.exit(130)
-    except click.exceptions.ClickException as error:
-        error.show()
-        sys.exit(2)
     except KeyboardInterrupt:
         output.fail(["interrupted"])
         sys.exit(130)

@@ -6,8 +6,8 @@ from rich.console import Console
 
 from provisioner.errors import Problem
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def warn(problems: list[Problem]) -> None:

@@ -147,5 +147,5 @@ def _check_etcd(cluster: ClusterFile, report: _Report) -> None:
 def _check_kubernetes(cluster: ClusterFile, report: _Report) -> None:
     pods = ipaddress.ip_network(cluster.kubernetes.pod_subnet)
     services = ipaddress.ip_network(cluster.kubernetes.service_subnet)
-    if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type]
+    if pods.version == services.version and pods.overlaps(services):
         report.error(("kubernetes", "service_subnet"), f"overlaps pod_subnet {pods}")

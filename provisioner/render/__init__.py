@@ -9,7 +9,7 @@ from pathlib import Path
 from provisioner.cluster.topology import Topology
 from provisioner.render.etcd import etcd_config, etcd_unit
 from provisioner.render.inventory import inventory
-from provisioner.render.kubeadm import kubeadm_documents
+from provisioner.render.kubeadm import ca_cert_hash, kubeadm_documents
 from provisioner.render.loadbalancer import haproxy_config, keepalived_check_script, keepalived_config
 from provisioner.render.pki import PkiMember, ensure_pki
 from provisioner.render.placement import placements
@@ -54,7 +54,7 @@ def build_tree(topology: Topology, out: Path) -> Tree:
     auth_pass = keepalived_auth_pass(out) if balancing else ""
     check_script = keepalived_check_script(topology) if balancing else ""
     haproxy = haproxy_config(topology) if balancing else ""
-    kubernetes_ca = out / "pki" / "kubernetes" / "ca.crt"
+    kubernetes_ca_hash = ca_cert_hash(out / "pki" / "kubernetes" / "ca.crt")
     for host in topology.hosts:
         folder = f"hosts/{host.name}"
         roles = topology.roles_of(host)
@@ -66,6 +66,6 @@ def build_tree(topology: Topology, out: Path) -> Tree:
             tree.add(f"{folder}/keepalived.conf", keepalived_config(topology, host, auth_pass), mode=0o600)
             tree.add(f"{folder}/check_haproxy.sh", check_script, mode=0o755)
         if roles & {"control_plane", "worker"}:
-            tree.add(f"{folder}/kubeadm.yaml", to_yaml_documents(kubeadm_documents(topology, host, kubernetes_ca)))
+            tree.add(f"{folder}/kubeadm.yaml", to_yaml_documents(kubeadm_documents(topology, host, kubernetes_ca_hash)))
         tree.add(f"{folder}/files.yml", to_yaml({"files": [p.as_dict() for p in placements(topology, host)]}))
     return tree

@@ -82,10 +82,10 @@ def _join_configuration(topology: Topology, host: Host, ca_hash: str, control_pl
     return join
 
 
-def kubeadm_documents(topology: Topology, host: Host, ca_certificate: Path) -> list[dict[str, Any]]:
+def kubeadm_documents(topology: Topology, host: Host, ca_hash: str) -> list[dict[str, Any]]:
     """Init + Cluster + Join for a control-plane host (init on the first, join on the others);
-    Join alone for a worker. kubeadm skips the documents a command does not use."""
-    ca_hash = ca_cert_hash(ca_certificate)
+    Join alone for a worker. kubeadm skips the documents a command does not use.
+    `ca_hash` is `ca_cert_hash` of the Kubernetes CA."""
     if "control_plane" not in host.roles:
         return [_join_configuration(topology, host, ca_hash, control_plane=False)]
     init = {

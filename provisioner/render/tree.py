@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,12 +12,12 @@ import yaml
 
 
 def to_yaml(data: object) -> str:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
+    return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120))
 
 
-def to_yaml_documents(documents: list[object]) -> str:
-    return yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False, width=120,
-                              explicit_start=True)
+def to_yaml_documents(documents: Sequence[object]) -> str:
+    return str(yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False, width=120,
+                                  explicit_start=True))
 
 
 @dataclass
