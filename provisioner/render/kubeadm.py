@@ -20,6 +20,7 @@ from provisioner.cluster.topology import APISERVER_PORT, Topology
 
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
+_ENCRYPTION_ALGORITHMS = {"ecdsa-p256": "ECDSA-P256", "rsa-2048": "RSA-2048"}
 
 
 def ca_cert_hash(ca_certificate: Path) -> str:
@@ -62,6 +63,8 @@ def cluster_configuration(topology: Topology) -> dict[str, Any]:
             }
         },
         "apiServer": {"certSANs": list(dict.fromkeys(cert_sans))},
+        # kubeadm's own certificates then use the same algorithm as the CAs this tool issued.
+        "encryptionAlgorithm": _ENCRYPTION_ALGORITHMS[topology.cluster.pki.key_type],
     }
 
 

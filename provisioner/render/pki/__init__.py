@@ -1,0 +1,161 @@
+"""The cluster's PKI: the etcd CA and its certificates, the Kubernetes CAs and the service-account key.
+
+Everything is generated on the machine running the tool and kept in the rendered tree. Existing material
+is reused, so an unchanged cluster file changes no byte. What is re-issued, and why:
+
+- a leaf (etcd server, peer and client certificates) whose subject, SANs, extended key usages, key type
+  or issuer no longer match, or that expires within 90 days; a re-issued leaf always gets a fresh key;
+- a CA only when it is missing, its certificate and key do not belong together, it is not a CA, or it
+  has expired; every leaf it signed then follows. A key type change or a cluster rename keeps the CAs:
+  replacing a CA breaks trust with every running member (and every kubeadm-issued certificate), so it is
+  a deliberate act (remove the CA's two files) rather than a side effect. The new key type reaches the
+  leaves, which are re-issued with it under the CA they already trust;
+- the service-account key never: replacing it invalidates every issued token. It is RSA 2048, kubeadm's
+  default, whatever the key type. kube-apiserver accepts ECDSA too (kubeadm makes one when
+  encryptionAlgorithm is ECDSA-P256), but not every external token verifier supports ES256.
+
+A CA or service-account key that exists but cannot be read is an error, never overwritten.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from provisioner.render.pki import store
+from provisioner.render.pki.issue import (
+    SERVER_AND_CLIENT,
+    IPAddress,
+    KeyType,
+    LeafProfile,
+    Pair,
+    issue_ca,
+    issue_leaf,
+    key_type_of,
+)
+from provisioner.render.pki.store import PkiError
+
+__all__ = ["KeyType", "PkiError", "PkiMember", "ensure_pki"]
+
+RENEW_WITHIN = timedelta(days=90)
+_LOOPBACKS: tuple[IPAddress, ...] = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
+
+
+@dataclass(frozen=True)
+class PkiMember:
+    """One etcd member."""
+
+    name: str
+    address: IPAddress
+
+
+def ensure_pki(pki_dir: Path, *, cluster_name: str, etcd_members: Sequence[PkiMember],
+               key_type: KeyType = "ecdsa-p256", now: datetime | None = None) -> None:
+    """Creates or updates the PKI under `pki_dir`, reusing whatever is still right."""
+    now = _whole_seconds_utc(now or datetime.now(UTC))
+    leaves = _etcd_leaves(etcd_members)
+    pki_dir.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (pki_dir, pki_dir / "etcd", pki_dir / "etcd" / "members", pki_dir / "kubernetes"):
+        store.private_dir(folder)
+    store.remove_all_but(pki_dir / "etcd" / "members", {member.name for member in etcd_members})
+
+    etcd_ca = _ensure_ca(pki_dir / "etcd" / "ca", f"{cluster_name}-etcd-ca", key_type, now)
+    for leaf in leaves:
+        base = pki_dir / leaf.path
+        store.private_dir(base.parent)
+        existing = store.read_pair(base)
+        if existing is None or not _is_current(existing, leaf, etcd_ca, key_type, now):
+            store.write_pair(base, issue_leaf(leaf, etcd_ca, key_type, now))
+
+    _ensure_ca(pki_dir / "kubernetes" / "ca", "kubernetes", key_type, now)
+    _ensure_ca(pki_dir / "kubernetes" / "front-proxy-ca", "front-proxy-ca", key_type, now)
+    _ensure_service_account_key(pki_dir / "kubernetes" / "sa")
+
+
+def _etcd_leaves(members: Sequence[PkiMember]) -> list[LeafProfile]:
+    """Every certificate the etcd CA signs, in the order they are checked."""
+    leaves = [
+        LeafProfile("etcd/apiserver-etcd-client", "kube-apiserver-etcd-client", "system:masters"),
+        LeafProfile("etcd/healthcheck-client", "kube-etcd-healthcheck-client"),
+    ]
+    seen: set[str] = set()
+    for member in members:
+        # The name becomes a directory: refuse anything that could step outside etcd/members.
+        if member.name in seen or member.name in {"", ".", ".."} or "/" in member.name or "\0" in member.name:
+            raise ValueError(f"etcd member name {member.name!r} is empty, repeated or not a plain file name")
+        seen.add(member.name)
+        dns_names = tuple(dict.fromkeys((member.name, "localhost")))
+        ip_addresses = tuple(dict.fromkeys((member.address, *_LOOPBACKS)))
+        leaves += [
+            LeafProfile(f"etcd/members/{member.name}/{role}", member.name, None, dns_names, ip_addresses,
+                        SERVER_AND_CLIENT)
+            for role in ("server", "peer")
+        ]
+    return leaves
+
+
+def _ensure_ca(base: Path, common_name: str, key_type: KeyType, now: datetime) -> Pair:
+    existing = store.read_pair(base, required=True)
+    if existing is not None and _is_usable_ca(existing.certificate, now):
+        return existing
+    issued = issue_ca(common_name, key_type, now)
+    store.write_pair(base, issued)
+    return issued
+
+
+def _is_usable_ca(certificate: x509.Certificate, now: datetime) -> bool:
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.ca and now < certificate.not_valid_after_utc
+
+
+def _is_current(pair: Pair, leaf: LeafProfile, ca: Pair, key_type: KeyType, now: datetime) -> bool:
+    certificate = pair.certificate
+    try:
+        certificate.verify_directly_issued_by(ca.certificate)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    # Leaves never outlive their CA; without the cap a CA in its last 90 days would re-issue every run.
+    renew_before = min(now + RENEW_WITHIN, ca.certificate.not_valid_after_utc)
+    return (
+        key_type_of(pair.key) == key_type
+        and certificate.subject == leaf.subject
+        and set(_extension_values(certificate, x509.SubjectAlternativeName)) == set(leaf.alt_names)
+        and set(_extension_values(certificate, x509.ExtendedKeyUsage)) == set(leaf.usages)
+        and certificate.not_valid_after_utc >= renew_before
+    )
+
+
+def _ensure_service_account_key(base: Path) -> None:
+    key_path, public_path = Path(f"{base}.key"), Path(f"{base}.pub")
+    if key_path.exists():
+        key = store.load_key(key_path)
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        store.write(key_path, store.key_pem(key), 0o600)
+    public = store.public_pem(key)
+    if not public_path.is_file() or public_path.read_bytes() != public:
+        store.write(public_path, public, 0o644)
+
+
+def _extension_values(certificate: x509.Certificate,
+                      kind: type[x509.SubjectAlternativeName] | type[x509.ExtendedKeyUsage]) -> list[object]:
+    try:
+        return list(certificate.extensions.get_extension_for_class(kind).value)
+    except x509.ExtensionNotFound:
+        return []
+
+
+def _whole_seconds_utc(moment: datetime) -> datetime:
+    # A naive `now` is taken as UTC; certificates carry whole seconds only.
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.replace(microsecond=0)

@@ -1,0 +1,105 @@
+"""PKI files on disk: read back what is there, write atomically with the final mode from the start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+
+from provisioner.errors import ProvisionerError
+from provisioner.render.pki.issue import Pair, PrivateKey
+
+
+class PkiError(ProvisionerError):
+    """Existing PKI material that cannot be used and must not be overwritten silently."""
+
+
+def read_pair(base: Path, *, required: bool = False) -> Pair | None:
+    """The certificate and key at base.crt and base.key, or None when one is missing or they differ.
+
+    An unreadable file is None too, unless `required`: then it is an error, because a CA key that is
+    merely unreadable to us (encrypted, say) must not be replaced.
+    """
+    cert_path, key_path = Path(f"{base}.crt"), Path(f"{base}.key")
+    if not (cert_path.exists() and key_path.exists()):
+        return None
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = load_key(key_path)
+    except (ValueError, PkiError) as error:
+        if required:
+            raise PkiError(f"{base}.crt/.key: cannot be read ({error}); remove both to issue a new CA") \
+                from error
+        return None
+    if _public_der(certificate.public_key()) != _public_der(key.public_key()):
+        return None
+    return Pair(certificate, key)
+
+
+def load_key(path: Path) -> PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as error:
+        raise PkiError(f"{path}: not an unencrypted PEM private key ({error})") from error
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise PkiError(f"{path}: holds a {type(key).__name__}, expected an ECDSA or RSA key")
+    return key
+
+
+def write_pair(base: Path, pair: Pair) -> None:
+    # Key first: a crash in between leaves a pair that does not match, which the next run re-issues.
+    write(Path(f"{base}.key"), key_pem(pair.key), 0o600)
+    write(Path(f"{base}.crt"), pair.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
+def write(path: Path, data: bytes, mode: int) -> None:
+    """Replaces `path` atomically; the file has its final mode before its first byte is written."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)  # the umask may have narrowed a certificate's 0644
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, exist_ok=True)
+    if path.stat().st_mode & 0o777 != 0o700:
+        path.chmod(0o700)
+
+
+def remove_all_but(folder: Path, names: set[str]) -> None:
+    for entry in sorted(folder.iterdir()):
+        if entry.name in names:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def key_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def public_pem(key: PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _public_der(public_key: CertificatePublicKeyTypes) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
