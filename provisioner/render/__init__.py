@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.cluster.topology import Topology
+from provisioner.providers import ssh_targets
 from provisioner.render.etcd import etcd_config, etcd_unit
 from provisioner.render.inventory import inventory
 from provisioner.render.kubeadm import ca_cert_hash, kubeadm_documents
@@ -46,7 +47,7 @@ def render(topology: Topology, out: Path) -> Rendered:
 
 def build_tree(topology: Topology, out: Path) -> Tree:
     tree = Tree()
-    tree.add(INVENTORY, to_yaml(inventory(topology)))
+    tree.add(INVENTORY, to_yaml(inventory(topology, ssh_targets(topology, out))))
     tree.add("Vagrantfile", vagrantfile(topology))
     tree.add(SUMMARY, summary(topology))
     members = {member.name: member for member in topology.etcd_members}

@@ -7,19 +7,23 @@ from typing import Any
 
 from provisioner.cluster.model import ROLES
 from provisioner.cluster.topology import Connection, Topology
+from provisioner.providers.base import SshTarget
 
 
 def ssh_options(connection: Connection) -> list[str]:
     """ssh -o options shared by Ansible, testinfra and `lab ssh`: strict host keys unless told otherwise."""
     options = ["StrictHostKeyChecking=" + ("accept-new" if connection.accept_new_host_keys else "yes")]
     if connection.known_hosts:
-        options.append(f"UserKnownHostsFile={connection.known_hosts}")
+        # Quoted: ssh splits an unquoted value at spaces into several files.
+        options.append(f'UserKnownHostsFile="{connection.known_hosts}"' if " " in connection.known_hosts
+                       else f"UserKnownHostsFile={connection.known_hosts}")
     if connection.bastion:
         options.append(f"ProxyJump={connection.bastion}")
     return options
 
 
-def _host_vars(topology: Topology, connection: Connection, address: str) -> dict[str, Any]:
+def _host_vars(target: SshTarget) -> dict[str, Any]:
+    connection, address = target.connection, target.address
     variables: dict[str, Any] = {
         "ansible_host": address,
         "ansible_user": connection.user,
@@ -32,8 +36,9 @@ def _host_vars(topology: Topology, connection: Connection, address: str) -> dict
     return variables
 
 
-def inventory(topology: Topology) -> dict[str, Any]:
-    hosts = {host.name: _host_vars(topology, topology.connection(host), host.address) for host in topology.hosts}
+def inventory(topology: Topology, targets: list[SshTarget]) -> dict[str, Any]:
+    """`targets` say how SSH reaches each host (the provider decides: cluster file, Vagrant, lab)."""
+    hosts = {target.host: _host_vars(target) for target in targets}
     groups: dict[str, Any] = {}
     for role in ROLES:
         members = {host.name: None for host in topology.hosts_with(role)}

@@ -21,4 +21,4 @@ def vagrantfile(topology: Topology) -> str:
             "memory": max(size.memory for size in sizes),
         })
     return render_template("Vagrantfile.j2", cluster_name=topology.name, layout=topology.layout,
-                           box=settings.box, hosts=hosts)
+                           box=settings.box, provider=settings.provider, hosts=hosts)

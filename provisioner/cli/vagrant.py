@@ -1,0 +1,55 @@
+"""`provisioner vagrant up|down`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from provisioner.cli import output
+from provisioner.cli.common import ClusterArg, OutOption, load
+from provisioner.cluster.model import Host
+from provisioner.providers import SshTarget, VagrantProvider
+from provisioner.providers.vagrant import SETTINGS_FILE, vagrant_binary
+from provisioner.render import default_output, render
+
+vagrant_app = typer.Typer(no_args_is_help=True, help="One Vagrant VM per host of a cluster file (libvirt or "
+                                                      "virtualbox, from vagrant.provider).")
+
+
+def _progress(line: str) -> None:
+    output.out.print(f"[bold]vagrant:[/] {line}", soft_wrap=True)
+
+
+@vagrant_app.command("up")
+def up_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
+    """Render, start the VMs, and record how SSH reaches each one in <out>/vagrant-ssh.yml."""
+    topology = load(cluster_file)
+    vagrant_binary(topology.cluster.vagrant.provider)  # before anything is written
+    folder = out or default_output(topology)
+    render(topology, folder)
+    targets = VagrantProvider(topology, folder).up(_progress)
+    # Again, so the rendered inventory reaches the VMs where Vagrant says they answer.
+    render(topology, folder)
+    output.out.print(_table(topology.hosts, targets))
+    output.out.print(f"Next: provisioner ping {cluster_file} --out {folder}")
+
+
+@vagrant_app.command("down")
+def down_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
+    """Destroy the VMs and forget their SSH settings and host keys."""
+    topology = load(cluster_file)
+    vagrant_binary(topology.cluster.vagrant.provider)
+    folder = out or default_output(topology)
+    VagrantProvider(topology, folder).down(_progress)
+    output.out.print(f"VMs destroyed; {folder / SETTINGS_FILE} removed")
+
+
+def _table(hosts: list[Host], targets: list[SshTarget]) -> Table:
+    addresses = {host.name: host.address for host in hosts}
+    table = Table(title="Vagrant VMs", title_justify="left")
+    for column in ("Host", "Cluster address", "SSH to", "Key"):
+        table.add_column(column, overflow="fold")
+    for target in targets:
+        table.add_row(target.host, addresses[target.host], f"{target.connection.user}@{target.endpoint}",
+                      target.connection.private_key or "")
+    return table

@@ -1,0 +1,225 @@
+"""A lab: one systemd-nspawn machine per cluster host, on a bridge of its own, reachable over strict SSH."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from provisioner.providers.lab import cgroups, mounts, names, network, nspawn, overlay
+from provisioner.providers.lab.addressing import bridge_address, lab_subnet
+from provisioner.providers.lab.errors import LabError
+from provisioner.providers.lab.guest import write_guest_files
+from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, ensure_image
+from provisioner.providers.lab.keys import ensure_key_pair, public_key, write_known_hosts
+from provisioner.providers.lab.model import LabConnection, LabHost, MachineState, MachineStatus
+from provisioner.providers.lab.prerequisites import NOT_ROOT, lab_prerequisites_problems
+from provisioner.providers.lab.readiness import wait_for_ssh
+from provisioner.providers.lab.state import (
+    DEFAULT_STATE_ROOT,
+    LabPaths,
+    LabRecord,
+    MachineRecord,
+    load_record,
+    save_record,
+)
+
+Progress = Callable[[str], None]
+SSH_USER = "root"
+SSH_PORT = 22
+SSH_TIMEOUT_SECONDS = 120.0
+
+
+class Lab:
+    """The machines of one cluster. Construction only validates; nothing on this machine changes until
+    `up`. State lives in `<state_root>/<cluster>/`, the shared image under `<cache_root>/images/`."""
+
+    def __init__(self, cluster_name: str, hosts: Sequence[LabHost], *, state_root: Path | None = None,
+                 cache_root: Path | None = None, image: ImageSpec | None = None) -> None:
+        self.cluster = cluster_name
+        self.hosts = tuple(hosts)
+        self.subnet = lab_subnet(cluster_name, self.hosts)
+        self._bridge_address = bridge_address(self.subnet, self.hosts)
+        state_root = (state_root or DEFAULT_STATE_ROOT).resolve()
+        self._cache_root = (cache_root or DEFAULT_CACHE_ROOT).resolve()
+        overlay.check_path(state_root)
+        overlay.check_path(self._cache_root)
+        self.paths = LabPaths(state_root / cluster_name)
+        self._image = image or ImageSpec()
+
+    @property
+    def bridge_address(self) -> ipaddress.IPv4Address:
+        """This machine's address on the lab bridge: the highest free one of the /24, normally .254."""
+        return self._bridge_address
+
+    @property
+    def connection(self) -> LabConnection:
+        return LabConnection(user=SSH_USER, port=SSH_PORT, private_key=self.paths.private_key,
+                             known_hosts=self.paths.known_hosts)
+
+    def machine_name(self, host: str) -> str:
+        return names.machine_name(self.cluster, self._host(host).name)
+
+    def ssh_command(self, host: str, command: Sequence[str] = ()) -> list[str]:
+        """An ssh argv for one machine with strict host key checking; `command` words go to the remote
+        shell as ssh itself passes them (joined by spaces)."""
+        target = self._host(host)
+        return [
+            "ssh", "-F", "none", "-i", str(self.paths.private_key), "-p", str(SSH_PORT),
+            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", f"UserKnownHostsFile={self.paths.known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+            f"{SSH_USER}@{target.address}", *command,
+        ]
+
+    def up(self, progress: Progress | None = None) -> None:
+        """Starts every machine not already running; returns when all of them answer SSH. Machines of
+        hosts no longer listed (from an earlier `up`) are left alone until `down`."""
+        report = progress or _quiet
+        _require_prerequisites()
+        record = self._record_for_up(report)
+        self.paths.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        save_record(self.paths.record, record)  # first, so `down` can clean up after a crash below
+        ensure_key_pair(self.paths.private_key, comment=f"provisioner-lab-{self.cluster}")
+        network.ensure_bridge(self.cluster, self.bridge_address, self.subnet)
+        for host in self.hosts:
+            self.paths.machine_dir(host.name).mkdir(parents=True, exist_ok=True)
+            ensure_key_pair(self.paths.host_key(host.name), comment=f"root@{host.name}")
+        write_known_hosts(self.paths.known_hosts, [
+            (host.name, host.address, self.paths.host_key(host.name)) for host in self.hosts])
+        running = self._running()
+        missing = [host for host in self.hosts if host.name not in running]
+        report(f"starting {len(missing)} of {len(self.hosts)} machines on {self.subnet}")
+        for host in missing:
+            self._start_machine(host, record)
+        report("waiting for SSH on every machine")
+        self._wait_for_ssh(self.hosts)
+        report(f"lab {self.cluster} is up: {len(self.hosts)} machines, this machine is {self.bridge_address}")
+
+    def status(self) -> list[MachineStatus]:
+        running = self._running()
+        return [MachineStatus(host=host.name, machine=names.machine_name(self.cluster, host.name),
+                              address=host.address, state=self._state(host.name, running))
+                for host in self.hosts]
+
+    def stop(self, host: str) -> None:
+        """Powers one machine off (orderly shutdown, killed if it hangs); its disk and network stay."""
+        target = self._host(host)
+        _require_prerequisites()
+        pid = self._running().get(target.name)
+        if pid is not None:
+            nspawn.stop({self.paths.root(target.name): pid})
+        network.kill_processes_in(names.netns_name(self.cluster, target.name))
+
+    def start(self, host: str) -> None:
+        """Powers one stopped machine on again; returns when it answers SSH."""
+        target = self._host(host)
+        _require_prerequisites()
+        record = load_record(self.paths.record)
+        if record is None or target.name not in record.machines:
+            raise LabError(f"machine {self.machine_name(host)} was never brought up: run the lab up first")
+        if target.name not in self._running():
+            self._start_machine(target, record)
+        self._wait_for_ssh([target])
+
+    def down(self) -> None:
+        """Removes every trace of the lab from this machine; safe to repeat, and after a crash."""
+        # Only root: tearing down must still work when, say, debootstrap has been uninstalled since.
+        if os.geteuid() != 0:
+            raise LabError(NOT_ROOT)
+        record = load_record(self.paths.record)
+        nspawn.stop(nspawn.nspawn_processes(self.paths.machines))
+        known = {host.name for host in self.hosts} | (set(record.machines) if record else set())
+        known |= {folder.name for folder in self.paths.machines.glob("*") if folder.is_dir()}
+        for host in sorted(known):
+            nspawn.remove_runtime_leftovers(names.machine_name(self.cluster, host), self.paths.root(host))
+        recorded = [] if record is None else [record.bridge] + [
+            name for machine in record.machines.values() for name in (machine.netns, machine.veth)]
+        network.remove_lab_network(self.cluster, recorded)
+        cgroups.remove_with_prefix(names.netns_prefix(self.cluster))
+        mounts.remove_tree(self.paths.state_dir)
+
+    def _record_for_up(self, report: Progress) -> LabRecord:
+        record = load_record(self.paths.record)
+        if record is not None and record.subnet != self.subnet:
+            raise LabError(f"lab {self.cluster} is up on {record.subnet}, not {self.subnet}: "
+                           "bring it down before changing its addresses")
+        network.check_subnet_free(self.cluster, self.subnet)
+        if record is not None:
+            # Machines keep the image their overlays were made on, even if a newer one exists.
+            if not record.image.is_dir():
+                raise LabError(f"image {record.image} of lab {self.cluster} is gone: "
+                               "bring the lab down first")
+            return record
+        image = ensure_image(self._cache_root, self._image, report)
+        return LabRecord(cluster=self.cluster, subnet=self.subnet, bridge=names.bridge_name(self.cluster),
+                         bridge_address=self.bridge_address, image=image)
+
+    def _start_machine(self, host: LabHost, record: LabRecord) -> None:
+        # A machine whose nspawn was killed keeps running orphaned; it must not share the disk with a new one.
+        network.kill_processes_in(names.netns_name(self.cluster, host.name))
+        netns, veth = network.ensure_machine_network(self.cluster, host.name, host.address, self.subnet)
+        record.machines[host.name] = MachineRecord(
+            address=host.address, machine=names.machine_name(self.cluster, host.name), netns=netns, veth=veth)
+        save_record(self.paths.record, record)
+        root = overlay.ensure_overlay(record.image, self.paths.machine_dir(host.name))
+        write_guest_files(root, host, self.hosts, self.paths.host_key(host.name),
+                          public_key(self.paths.private_key))
+        systemd_host = cgroups.host_runs_systemd()
+        own_cgroups = [] if systemd_host else cgroups.machine_cgroups(netns)
+        cgroups.create(own_cgroups)
+        argv = nspawn.nspawn_argv(root, names.machine_name(self.cluster, host.name), host.name, netns,
+                                  keep_unit=not systemd_host)
+        record.machines[host.name].pid = nspawn.launch(root, argv, self.paths.console_log(host.name), own_cgroups)
+        save_record(self.paths.record, record)
+
+    def _wait_for_ssh(self, hosts: Sequence[LabHost]) -> None:
+        deadline = time.monotonic() + SSH_TIMEOUT_SECONDS
+
+        def ready(host: LabHost) -> bool:
+            root = self.paths.root(host.name)
+            return wait_for_ssh(host.address, self.ssh_command(host.name, ["true"]), deadline,
+                                lambda: nspawn.find_machine_process(root) is not None)
+
+        with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+            answered = list(pool.map(ready, hosts))
+        for host, ok in zip(hosts, answered, strict=True):
+            if not ok:
+                raise self._boot_failure(host)
+
+    def _boot_failure(self, host: LabHost) -> LabError:
+        machine = names.machine_name(self.cluster, host.name)
+        if nspawn.find_machine_process(self.paths.root(host.name)) is None:
+            how = "stopped while booting"
+        else:
+            how = f"did not answer SSH within {SSH_TIMEOUT_SECONDS:.0f}s"
+        return LabError(f"machine {machine} {how}: {nspawn.console_tail(self.paths.console_log(host.name))}")
+
+    def _running(self) -> dict[str, int]:
+        """PIDs of this lab's live nspawn processes, by host name."""
+        return {root.parent.name: pid for root, pid in nspawn.nspawn_processes(self.paths.machines).items()}
+
+    def _state(self, host: str, running: dict[str, int]) -> MachineState:
+        if host in running:
+            return MachineState.RUNNING
+        return MachineState.STOPPED if self.paths.root(host).is_dir() else MachineState.ABSENT
+
+    def _host(self, host: str) -> LabHost:
+        for candidate in self.hosts:
+            if candidate.name == host:
+                return candidate
+        known = ", ".join(candidate.name for candidate in self.hosts)
+        raise LabError(f"lab {self.cluster} has no host {host!r} (hosts: {known})")
+
+
+def _require_prerequisites() -> None:
+    problems = lab_prerequisites_problems()
+    if problems:
+        raise LabError("; ".join(problems))
+
+
+def _quiet(message: str) -> None:
+    pass

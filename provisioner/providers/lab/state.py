@@ -1,0 +1,99 @@
+"""A lab's state folder: where each file lives, and the record of what `up` created.
+
+The record lets `down` undo exactly what was made, even when called with a different host list; names
+are also derivable (names.py), so a lost or half-written record never leaves anything behind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE_ROOT = Path("/var/lib/provisioner/labs")
+
+
+@dataclass(frozen=True)
+class LabPaths:
+    state_dir: Path
+
+    @property
+    def record(self) -> Path:
+        return self.state_dir / "lab.json"
+
+    @property
+    def private_key(self) -> Path:
+        return self.state_dir / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.state_dir / "known_hosts"
+
+    @property
+    def machines(self) -> Path:
+        return self.state_dir / "machines"
+
+    def machine_dir(self, host: str) -> Path:
+        return self.machines / host
+
+    def root(self, host: str) -> Path:
+        return self.machine_dir(host) / "root"
+
+    def host_key(self, host: str) -> Path:
+        return self.machine_dir(host) / "ssh_host_ed25519_key"
+
+    def console_log(self, host: str) -> Path:
+        return self.machine_dir(host) / "console.log"
+
+
+@dataclass
+class MachineRecord:
+    address: ipaddress.IPv4Address
+    machine: str
+    netns: str
+    veth: str
+    pid: int | None = None
+
+
+@dataclass
+class LabRecord:
+    cluster: str
+    subnet: ipaddress.IPv4Network
+    bridge: str
+    bridge_address: ipaddress.IPv4Address
+    image: Path
+    machines: dict[str, MachineRecord] = field(default_factory=dict)
+
+
+def load_record(path: Path) -> LabRecord | None:
+    """The record, or None when there is none or it is unreadable (a crash mid-write)."""
+    try:
+        data = json.loads(path.read_text())
+        return LabRecord(
+            cluster=data["cluster"],
+            subnet=ipaddress.IPv4Network(data["subnet"]),
+            bridge=data["bridge"],
+            bridge_address=ipaddress.IPv4Address(data["bridge_address"]),
+            image=Path(data["image"]),
+            machines={host: MachineRecord(
+                address=ipaddress.IPv4Address(machine["address"]), machine=machine["machine"],
+                netns=machine["netns"], veth=machine["veth"], pid=machine.get("pid"),
+            ) for host, machine in data["machines"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_record(path: Path, record: LabRecord) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(asdict(record), default=_plain, indent=2, sort_keys=True) + "\n")
+    os.replace(temporary, path)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv4Network | Path):
+        return str(value)
+    raise TypeError(f"cannot record {value!r}")

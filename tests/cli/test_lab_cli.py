@@ -1,0 +1,27 @@
+"""`provisioner lab`: a cluster file the lab cannot host is refused before anything is touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, run_cli
+
+
+def test_addresses_outside_the_lab_range_are_refused_with_exit_2(tmp_path: Path) -> None:
+    cluster_file = tmp_path / "cluster.yaml"
+    cluster_file.write_text((EXAMPLES / "lab-stacked/cluster.yaml").read_text().replace("198.18.0.13", "10.0.0.13"))
+    result = run_cli("lab", "up", str(cluster_file))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {cluster_file}: cp3: address 10.0.0.13 is outside 198.18.0.0/15, "
+                             "the only range lab machines may use\n")
+    assert not Path("/var/lib/provisioner/labs/lab-stacked/lab.json").exists() or "10.0.0.13" not in \
+        Path("/var/lib/provisioner/labs/lab-stacked/lab.json").read_text()
+
+
+def test_a_lab_file_must_use_the_lab_s_own_key_and_known_hosts(tmp_path: Path) -> None:
+    cluster_file = tmp_path / "cluster.yaml"
+    text = (EXAMPLES / "lab-stacked/cluster.yaml").read_text()
+    cluster_file.write_text(text.replace("/var/lib/provisioner/labs/lab-stacked/known_hosts", "/root/.ssh/known_hosts"))
+    result = run_cli("lab", "up", str(cluster_file))
+    assert result.exit_code == 2
+    assert "ssh.known_hosts: /var/lib/provisioner/labs/lab-stacked/known_hosts" in result.stderr
