@@ -26,3 +26,8 @@ KUBEADM_CONFIG = "/etc/kubernetes/provisioner/kubeadm.yaml"
 HAPROXY_CONFIG = "/etc/haproxy/haproxy.cfg"
 KEEPALIVED_CONFIG = "/etc/keepalived/keepalived.conf"
 KEEPALIVED_CHECK_SCRIPT = "/etc/keepalived/check_haproxy.sh"
+# Written by `kubeadm init`; the Kubernetes checks and joins use it.
+KUBE_ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
+# haproxy's runtime API, which verify reads for the live backend list.
+HAPROXY_STATS_SOCKET = "/run/haproxy/admin.sock"
+HAPROXY_BACKEND = "kube-apiserver"

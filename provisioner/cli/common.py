@@ -13,7 +13,7 @@ from provisioner.cluster.topology import Topology
 
 ClusterArg = Annotated[Path, typer.Argument(help="The cluster file (YAML).", show_default=False)]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="Rendered tree folder [default: build/ next to the cluster file].")
+    Path | None, typer.Option("--out", help="Rendered tree folder (default: build/ next to the cluster file).")
 ]
 
 

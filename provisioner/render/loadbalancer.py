@@ -21,6 +21,8 @@ def haproxy_config(topology: Topology) -> str:
         port=topology.endpoint.port,
         apiserver_port=APISERVER_PORT,
         backends=[(host.name, host.address) for host in topology.control_plane_hosts],
+        backend=hostpaths.HAPROXY_BACKEND,
+        stats_socket=hostpaths.HAPROXY_STATS_SOCKET,
     )
 
 
