@@ -1,0 +1,37 @@
+"""`apply`: render the tree, then run the phases over the hosts with Ansible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provisioner.apply.ansible_env import ansible_environment, forks_for
+from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.manager import run_phases
+from provisioner.apply.phases import APPLY_PHASES, ApplyContext
+from provisioner.apply.recap import Recap
+from provisioner.apply.runner import AnsibleSession
+from provisioner.apply.variables import playbook_variables
+from provisioner.apply.workspace import new_run_dir, ssh_control_dir
+from provisioner.cluster.topology import Topology
+from provisioner.render import INVENTORY, render
+
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+
+
+def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: Recap) -> Path:
+    """Brings the hosts to what the rendered tree describes; returns the run folder. Counts go to
+    `recap` as phases finish, so the caller can report them even when a phase fails."""
+    tree = render(topology, out).out.resolve()
+    run_dir = new_run_dir(tree)
+    display.started(str(tree), str(run_dir))
+    with ssh_control_dir() as control_dir:
+        session = AnsibleSession(
+            private_data_dir=run_dir,
+            project_dir=PLAYBOOKS,
+            inventory=tree / INVENTORY,
+            envvars=ansible_environment(control_dir),
+            forks=forks_for(len(topology.hosts)),
+        )
+        context = ApplyContext(topology, tree, session, playbook_variables(topology, tree), display, recap)
+        run_phases([phase() for phase in APPLY_PHASES], context)
+    return run_dir

@@ -1,0 +1,63 @@
+"""A phase: one user-facing step of apply, usually one playbook run over the hosts it concerns."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.recap import Recap
+from provisioner.apply.runner import AnsibleSession, RunOutcome
+from provisioner.cluster.topology import Topology
+from provisioner.errors import StepFailed
+
+
+@dataclass
+class ApplyContext:
+    topology: Topology
+    tree: Path
+    session: AnsibleSession
+    variables: dict[str, Any]
+    display: ApplyDisplay
+    recap: Recap
+    runs: list[RunOutcome] = field(default_factory=list)
+
+    def run_playbook(self, playbook: str) -> RunOutcome:
+        ident = f"{len(self.runs) + 1:02d}-{Path(playbook).stem}"
+        outcome = self.session.run(playbook, ident, self.variables, self.display.on_event)
+        self.runs.append(outcome)
+        self.recap.add(outcome.stats)
+        return outcome
+
+
+class Phase(ABC):
+    title: ClassVar[str]
+
+    def skip_reason(self, context: ApplyContext) -> str | None:
+        """Why this phase does not apply to this cluster, or None when it runs."""
+        return None
+
+    @abstractmethod
+    def run(self, context: ApplyContext) -> None: ...
+
+
+class PlaybookPhase(Phase):
+    playbook: ClassVar[str]
+
+    def run(self, context: ApplyContext) -> None:
+        raise_for_failures(self.title, context.run_playbook(self.playbook))
+
+
+def raise_for_failures(title: str, outcome: RunOutcome) -> None:
+    """One StepFailed naming the first host that failed and the task it failed in."""
+    failures = outcome.failures
+    if failures:
+        first = failures[0]
+        others = sorted({failure.host for failure in failures} - {first.host})
+        also = f" (also failed: {', '.join(others)})" if others else ""
+        raise StepFailed(f"{title} ({first.task})", first.host, first.reason + also)
+    if outcome.status != "successful":
+        raise StepFailed(title, None, f"ansible-playbook {outcome.status} (exit {outcome.rc}); "
+                                      f"its output is in {outcome.artifact_dir / 'stdout'}")

@@ -1,0 +1,40 @@
+"""Check hosts: every host answers, runs a supported system, and has the ports its roles need."""
+
+from __future__ import annotations
+
+from provisioner.apply.phases.base import ApplyContext, Phase, raise_for_failures
+from provisioner.apply.preflight import clock_skew, clock_warning, host_problems, ports_needed
+from provisioner.apply.probe import parse_probe
+from provisioner.errors import StepFailed
+
+PLAYBOOK = "preflight.yml"
+# The task name in preflight.yml whose output is the probe's report.
+PROBE_TASK = "Probe the host"
+
+
+class CheckHosts(Phase):
+    title = "Check hosts"
+
+    def run(self, context: ApplyContext) -> None:
+        outcome = context.run_playbook(PLAYBOOK)
+        raise_for_failures(self.title, outcome)
+        topology = context.topology
+        probes = outcome.results_of(PROBE_TASK)
+        problems: list[tuple[str, str]] = []
+        for host in topology.hosts:
+            result = probes.get(host.name)
+            if result is None:
+                problems.append((host.name, "the probe did not report back"))
+                continue
+            probe = parse_probe(str(result.result.get("stdout", "")))
+            problems += [(host.name, problem)
+                         for problem in host_problems(probe, ports_needed(topology, host), topology.name)]
+            skew = clock_skew(probe, result.started, result.ended)
+            warning = clock_warning(skew, result.started, result.ended)
+            if warning:
+                context.display.warn(f"{host.name}: {warning}")
+        if problems:
+            for host_name, problem in problems[1:]:
+                context.display.note(f"also {host_name}: {problem}")
+            host_name, problem = problems[0]
+            raise StepFailed(self.title, host_name, problem)

@@ -1,0 +1,84 @@
+"""The variables every playbook is given, all derived from the Topology (no YAML is re-read here).
+
+Names carry the prefix of the role that reads them (`etcd_`, `load_balancer_`, `kubernetes_`);
+`provisioner_` ones are shared by every playbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from provisioner import hostpaths
+from provisioner.apply import remote_paths
+from provisioner.cluster.topology import Topology
+
+ETCD_PACKAGES = ["etcd-server", "etcd-client"]
+LOAD_BALANCER_PACKAGES = ["haproxy", "keepalived"]
+KUBERNETES_PACKAGES = ["kubelet", "kubeadm", "kubectl"]
+# Checked in a temporary file before it replaces the one in place; %s is that file.
+VALIDATORS = {
+    hostpaths.HAPROXY_CONFIG: "/usr/sbin/haproxy -c -q -f %s",
+    hostpaths.KEEPALIVED_CONFIG: "/usr/sbin/keepalived --config-test -f %s",
+}
+
+
+def playbook_variables(topology: Topology, tree: Path) -> dict[str, Any]:
+    return {
+        "provisioner_tree": str(tree.resolve()),
+        "provisioner_pending_dir": remote_paths.PENDING_RESTART_DIR,
+        "provisioner_validators": VALIDATORS,
+        **etcd_variables(topology),
+        **load_balancer_variables(topology),
+        **kubernetes_variables(topology),
+    }
+
+
+def etcd_variables(topology: Topology) -> dict[str, Any]:
+    etcd = topology.cluster.etcd
+    release = etcd.release if etcd.install == "release" else None
+    archive = Path(urlsplit(release.url).path).name if release else ""
+    return {
+        "etcd_install": etcd.install,
+        "etcd_version": etcd.version,
+        "etcd_packages": ETCD_PACKAGES,
+        "etcd_release_url": release.url if release else "",
+        "etcd_release_sha256": release.sha256 if release else "",
+        "etcd_release_archive": f"{remote_paths.DOWNLOAD_DIR}/{archive}" if release else "",
+        # An upstream tarball holds one folder named like the file: etcd-v3.5.16-linux-amd64/.
+        "etcd_release_unpacked": f"{remote_paths.RELEASE_UNPACK_DIR}/{archive.removesuffix('.tar.gz')}"
+        if release else "",
+        "etcd_bin_dir": hostpaths.ETCD_RELEASE_DIR if release else str(Path(hostpaths.ETCD_PACKAGE_BINARY).parent),
+        "etcd_data_dir": etcd.data_dir,
+        "etcd_ca": hostpaths.ETCD_CA,
+        "etcd_healthcheck_cert": hostpaths.ETCD_HEALTHCHECK_CERT,
+        "etcd_healthcheck_key": hostpaths.ETCD_HEALTHCHECK_KEY,
+        "etcd_client_urls": topology.etcd_endpoints,
+    }
+
+
+def load_balancer_variables(topology: Topology) -> dict[str, Any]:
+    return {
+        "load_balancer_packages": LOAD_BALANCER_PACKAGES,
+        "load_balancer_vip": topology.endpoint.address,
+        "load_balancer_port": topology.endpoint.port,
+    }
+
+
+def kubernetes_variables(topology: Topology) -> dict[str, Any]:
+    kubernetes = topology.cluster.kubernetes
+    minor = "v" + ".".join(kubernetes.version.split(".")[:2])
+    repository = f"{kubernetes.package_repository.rstrip('/')}/{minor}/deb/"
+    return {
+        "kubernetes_install": kubernetes.install,
+        "kubernetes_version": kubernetes.version,
+        # pkgs.k8s.io has one repository per minor release; its packages are versioned 1.31.4-1.1.
+        "kubernetes_apt_repository": repository,
+        "kubernetes_apt_key_url": f"{repository}Release.key",
+        "kubernetes_packages": [f"{name}={kubernetes.version}-*" for name in KUBERNETES_PACKAGES],
+        "kubernetes_config": hostpaths.KUBEADM_CONFIG,
+        "kubernetes_runtime_config": remote_paths.KUBEADM_RUNTIME_CONFIG,
+        "kubernetes_admin_kubeconfig": hostpaths.KUBE_ADMIN_KUBECONFIG,
+        "kubernetes_kubelet_kubeconfig": "/etc/kubernetes/kubelet.conf",
+    }

@@ -1,0 +1,32 @@
+"""`provisioner apply`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.cli import output
+from provisioner.cli.common import ClusterArg, OutOption, load
+
+ReportOption = Annotated[Path | None, typer.Option(
+    "--report", help="Also write the per-host recap (ok, changed, failed, unreachable, skipped) as JSON here.",
+    dir_okay=False)]
+
+
+def apply_command(cluster_file: ClusterArg, out: OutOption = None, report: ReportOption = None) -> None:
+    """Render the tree, then bring the hosts to it over SSH: etcd, load balancers, and Kubernetes when
+    kubernetes.install is kubeadm. Safe to run again: an unchanged cluster is left untouched."""
+    from provisioner.apply import ApplyDisplay, Recap, apply_cluster
+    from provisioner.render import default_output
+
+    topology = load(cluster_file)
+    recap = Recap.for_hosts(host.name for host in topology.hosts)
+    display = ApplyDisplay(output.out)
+    try:
+        apply_cluster(topology, out or default_output(topology), display, recap)
+    finally:
+        display.recap(recap)
+        if report is not None:
+            recap.write(report)

@@ -1,0 +1,53 @@
+"""`provisioner apply` through the real CLI and ansible-runner, against a host that cannot be reached:
+one error line naming host and step, exit status 1, and the recap still written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+
+
+def _unreachable_cluster(tmp_path: Path) -> Path:
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+    cluster = {
+        "name": "ap-unreachable",
+        "layout": "stacked",
+        # Nothing listens on port 9 of this machine: SSH is refused at once.
+        "ssh": {"user": "root", "port": 9, "known_hosts": str(known_hosts)},
+        "kubernetes": {"install": "none"},
+        "hosts": [{"name": "cp1", "address": "127.0.0.1", "roles": ["control_plane"]}],
+    }
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(cluster))
+    return path
+
+
+def test_an_unreachable_host_ends_apply_with_one_line_naming_host_and_step(tmp_path: Path) -> None:
+    out, report = tmp_path / "build", tmp_path / "report.json"
+    result = run_cli("apply", str(_unreachable_cluster(tmp_path)), "--out", str(out), "--report", str(report))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("error: cp1: Check hosts (Probe the host): unreachable: ")
+    assert "127.0.0.1 port 9" in errors[0]
+    assert json.loads(report.read_text()) == {"hosts": {
+        "cp1": {"ok": 0, "changed": 0, "failed": 0, "unreachable": 1, "skipped": 0}}}
+    runs = list((out / "runs").iterdir())
+    assert len(runs) == 1 and f"Ansible artifacts in {runs[0]}" in result.stdout
+
+
+def test_the_run_record_keeps_only_the_environment_apply_set(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_CLOUD_TOKEN", "do-not-keep-me")
+    out = tmp_path / "build"
+    run_cli("apply", str(_unreachable_cluster(tmp_path)), "--out", str(out))
+    (record,) = out.glob("runs/*/artifacts/*/command")
+    environment = json.loads(record.read_text())["env"]
+    assert "SOME_CLOUD_TOKEN" not in environment
+    assert environment["ANSIBLE_HOST_KEY_CHECKING"] == "True"

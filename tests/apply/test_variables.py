@@ -1,0 +1,84 @@
+"""The variables the playbooks are given come from the Topology, for every install mode and option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from provisioner.apply.variables import etcd_variables, kubernetes_variables, playbook_variables
+from provisioner.cluster.load import load_topology
+from provisioner.cluster.topology import Topology
+from tests.conftest import EXAMPLES
+
+SHA = "a" * 64
+
+
+def _topology(tmp_path: Path, example: str = "lab-stacked", **changes: object) -> Topology:
+    data = yaml.safe_load((EXAMPLES / example / "cluster.yaml").read_text())
+    data.update(changes)
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(data))
+    topology, _ = load_topology(path)
+    return topology
+
+
+def test_package_install_uses_the_distribution_binaries(tmp_path: Path) -> None:
+    variables = etcd_variables(_topology(tmp_path))
+    assert variables["etcd_install"] == "package"
+    assert variables["etcd_packages"] == ["etcd-server", "etcd-client"]
+    assert variables["etcd_bin_dir"] == "/usr/bin"
+    assert variables["etcd_release_url"] == variables["etcd_release_archive"] == ""
+
+
+def test_release_install_downloads_unpacks_and_lays_binaries_in_usr_local_bin(tmp_path: Path) -> None:
+    url = "http://198.18.1.254:8080/mirror/etcd-v3.5.16-linux-amd64.tar.gz"
+    topology = _topology(tmp_path, etcd={"install": "release", "version": "3.5.16",
+                                         "release": {"url": url, "sha256": SHA}})
+    variables = etcd_variables(topology)
+    assert variables["etcd_release_url"] == url
+    assert variables["etcd_release_sha256"] == SHA
+    assert variables["etcd_release_archive"] == "/var/cache/provisioner/etcd-v3.5.16-linux-amd64.tar.gz"
+    assert variables["etcd_release_unpacked"] == "/opt/etcd/etcd-v3.5.16-linux-amd64"
+    assert variables["etcd_bin_dir"] == "/usr/local/bin"
+
+
+def test_health_checks_reach_every_member_with_the_healthcheck_certificate(tmp_path: Path) -> None:
+    variables = etcd_variables(_topology(tmp_path, "lab-external"))
+    assert variables["etcd_client_urls"] == [f"https://198.18.0.{n}:2379" for n in (21, 22, 23)]
+    assert variables["etcd_healthcheck_cert"] == "/etc/etcd/pki/healthcheck-client.crt"
+    assert variables["etcd_healthcheck_key"] == "/etc/etcd/pki/healthcheck-client.key"
+
+
+def test_kubernetes_packages_come_from_the_configured_repository_of_the_minor_release(tmp_path: Path) -> None:
+    topology = _topology(tmp_path, kubernetes={"install": "kubeadm", "version": "1.31.4",
+                                               "package_repository": "https://mirror.example/k8s/core:/stable:/"})
+    variables = kubernetes_variables(topology)
+    assert variables["kubernetes_apt_repository"] == "https://mirror.example/k8s/core:/stable:/v1.31/deb/"
+    assert variables["kubernetes_apt_key_url"] == "https://mirror.example/k8s/core:/stable:/v1.31/deb/Release.key"
+    assert variables["kubernetes_packages"] == ["kubelet=1.31.4-*", "kubeadm=1.31.4-*", "kubectl=1.31.4-*"]
+    assert variables["kubernetes_config"] == "/etc/kubernetes/provisioner/kubeadm.yaml"
+
+
+def test_the_default_repository_is_pkgs_k8s_io(tmp_path: Path) -> None:
+    variables = kubernetes_variables(_topology(tmp_path, kubernetes={"install": "kubeadm"}))
+    assert variables["kubernetes_apt_repository"].startswith("https://pkgs.k8s.io/core:/stable:/v")
+
+
+def test_every_variable_is_plain_data_and_names_its_role(tmp_path: Path) -> None:
+    variables = playbook_variables(_topology(tmp_path), tmp_path)
+    assert variables["provisioner_tree"] == str(tmp_path.resolve())
+    prefixes = ("provisioner_", "etcd_", "load_balancer_", "kubernetes_")
+    assert all(name.startswith(prefixes) for name in variables)
+    # Secrets never travel as variables: they would land in the run's env/extravars.
+    assert yaml.safe_load(yaml.safe_dump(variables)) == variables
+
+
+def test_role_defaults_document_every_variable_apply_passes(tmp_path: Path) -> None:
+    from provisioner.apply.apply import PLAYBOOKS
+
+    variables = playbook_variables(_topology(tmp_path), tmp_path)
+    for role in ("etcd", "load_balancer", "kubernetes"):
+        defaults = yaml.safe_load((PLAYBOOKS / "roles" / role / "defaults/main.yml").read_text())
+        passed = {name for name in variables if name.startswith(f"{role}_")}
+        assert passed <= set(defaults), f"{role}: not in defaults/main.yml: {sorted(passed - set(defaults))}"
