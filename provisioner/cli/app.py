@@ -8,7 +8,13 @@ import sys
 import typer
 
 from provisioner.cli import output
+from provisioner.cli.apply import apply_command
+from provisioner.cli.lab import lab_app
+from provisioner.cli.ping import ping_command
 from provisioner.cli.render import render_command
+from provisioner.cli.up import down_command, up_command
+from provisioner.cli.vagrant import vagrant_app
+from provisioner.cli.verify import verify_command
 from provisioner.errors import ProvisionerError
 
 app = typer.Typer(
@@ -20,7 +26,14 @@ app = typer.Typer(
 
 # Commands, in the order an operator meets them. Modules import heavy libraries (ansible-runner,
 # testinfra) inside their functions so that `--help` and `render` start fast.
+app.add_typer(lab_app, name="lab")
 app.command("render")(render_command)
+app.command("apply")(apply_command)
+app.add_typer(vagrant_app, name="vagrant")
+app.command("ping")(ping_command)
+app.command("verify")(verify_command)
+app.command("up")(up_command)
+app.command("down")(down_command)
 
 
 @app.callback()

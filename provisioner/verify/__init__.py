@@ -1,0 +1,24 @@
+"""Verify: prove on the hosts that the cluster is what its file says and really highly available."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from provisioner.cluster.topology import Topology
+from provisioner.providers import ssh_targets
+from provisioner.verify.preflight import check_rendered
+from provisioner.verify.results import CheckResult, Outcome, Report
+from provisioner.verify.session import run_checks
+
+__all__ = ["CheckResult", "Outcome", "Report", "verify"]
+
+
+def verify(topology: Topology, out: Path) -> Report:
+    """Runs every check against the hosts; `out` is the rendered tree apply used (its inventory must match
+    the cluster file). Raises InputError when it does not; check failures are in the report."""
+    check_rendered(topology, out)
+    started = time.monotonic()
+    results, problems = run_checks(topology, ssh_targets(topology, out))
+    hosts = {host.name: sorted(str(role) for role in topology.roles_of(host)) for host in topology.hosts}
+    return Report(topology.name, topology.layout, results, time.monotonic() - started, problems, hosts)

@@ -1,0 +1,72 @@
+"""The etcd cluster as a whole, asked through one running member: one leader that every member
+follows, and the same data everywhere."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from provisioner.cluster.topology import Topology
+from provisioner.verify import facts
+from provisioner.verify.expect import expect, listing
+from provisioner.verify.fleet import Fleet
+from provisioner.verify.probes import etcdctl
+
+ROLE = "etcd"
+# Under a live API server the cluster is written to every few seconds: revisions read a moment apart differ.
+REVISION_READS = 3
+
+
+def _names(topology: Topology) -> dict[str, str]:
+    return {member.client_url: member.name for member in topology.etcd_members}
+
+
+def test_exactly_one_leader(fleet: Fleet, topology: Topology) -> None:
+    """Every member answers and all of them follow the same single leader."""
+    vantage = facts.etcd_vantage(fleet, topology)
+    stdout, error = facts.etcdctl_json(vantage, topology.etcd_endpoints, facts.MEMBER_CLIENT, "endpoint", "status")
+    names = _names(topology)
+    statuses = etcdctl.statuses(stdout)
+    silent = [names[url] for url in topology.etcd_endpoints if url not in {s.endpoint for s in statuses}]
+    leaders = {s.leader for s in statuses}
+    by_id = {s.member_id: names.get(s.endpoint, s.endpoint) for s in statuses}
+    claimed = [by_id.get(leader, f"unknown member {leader:x}") for leader in leaders if leader]
+    found = []
+    if silent:
+        found.append(f"no status from {listing(silent)} ({error})")
+    found.append(f"leader {listing(claimed)}" if claimed else "no leader")
+    expect(not silent and len(leaders) == 1 and 0 not in leaders, expected="one leader followed by every member",
+           found="; ".join(found),
+           hint=f"etcdctl endpoint status --cluster (asked from {vantage.name}); look for partitions between members")
+
+
+def test_same_revision_and_hash_on_every_member(fleet: Fleet, topology: Topology) -> None:
+    """Every member holds the same data: equal revision and equal KV hash at that revision."""
+    vantage = facts.etcd_vantage(fleet, topology)
+    names = _names(topology)
+    for _attempt in range(REVISION_READS):
+        stdout, error = facts.etcdctl_json(vantage, topology.etcd_endpoints, facts.MEMBER_CLIENT, "endpoint",
+                                           "status")
+        revisions = {names.get(s.endpoint, s.endpoint): s.revision for s in etcdctl.statuses(stdout)}
+        if len(set(revisions.values())) <= 1:
+            break
+        time.sleep(0.2)  # a write was still being applied on some member: look again
+    silent = [names[url] for url in topology.etcd_endpoints if names[url] not in revisions]
+    expect(not silent, expected="revision and hash from every member",
+           found=f"no answer from {listing(silent)} ({error})", hint=f"journalctl -u etcd on {listing(silent)}")
+    # Hashed at the lowest revision every member has, so a write landing between the calls cannot differ.
+    revision = min(revisions.values())
+    stdout, error = facts.etcdctl_json(vantage, topology.etcd_endpoints, facts.MEMBER_CLIENT, "endpoint",
+                                       "hashkv", f"--rev={revision}")
+    hashes = {names.get(h.endpoint, h.endpoint): h.hash for h in etcdctl.hashes(stdout)}
+    common = Counter(hashes.values()).most_common(1)[0][0] if hashes else None
+    odd = sorted(name for name, value in hashes.items() if value != common)
+    silent = [names[url] for url in topology.etcd_endpoints if names[url] not in hashes]
+    found = [f"revisions {', '.join(f'{n}={r}' for n, r in sorted(revisions.items()))}"]
+    if odd:
+        found.append(f"hash at revision {revision} differs on {listing(odd)}")
+    if silent:
+        found.append(f"no hash from {listing(silent)} ({error})")
+    expect(not odd and not silent and len(set(revisions.values())) == 1,
+           expected="one revision and one hash on every member", found="; ".join(found),
+           hint="a member with a different hash has diverged: replace it (remove, wipe its data dir, add)")

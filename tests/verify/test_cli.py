@@ -1,0 +1,50 @@
+"""`provisioner verify`, `up` and `down` refuse bad input with exit status 2 before touching any host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from provisioner.render import render
+from tests.conftest import run_cli
+from tests.verify.fakes import example_topology
+
+
+def test_verify_without_a_rendered_tree_says_to_render_first(tmp_path: Path) -> None:
+    example_topology("lab-stacked", tmp_path)
+    result = run_cli("verify", str(tmp_path / "cluster.yaml"))
+    assert result.exit_code == 2
+    assert "no rendered inventory here: run `provisioner render`" in result.stderr
+
+
+def test_verify_refuses_a_tree_rendered_from_another_version_of_the_file(tmp_path: Path) -> None:
+    topology = example_topology("lab-stacked", tmp_path)
+    render(topology, tmp_path / "build")
+    data = yaml.safe_load((tmp_path / "cluster.yaml").read_text())
+    data["hosts"][0]["address"] = "198.18.0.19"
+    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(data))
+    result = run_cli("verify", str(tmp_path / "cluster.yaml"))
+    assert result.exit_code == 2
+    assert "rendered from a different version of" in result.stderr
+
+
+def test_verify_of_a_missing_or_invalid_cluster_file_is_bad_input(tmp_path: Path) -> None:
+    assert run_cli("verify", str(tmp_path / "nope.yaml")).exit_code == 2
+    (tmp_path / "bad.yaml").write_text("name: x\n")
+    assert run_cli("verify", str(tmp_path / "bad.yaml")).exit_code == 2
+
+
+def test_down_without_lab_refuses_to_touch_real_servers(tmp_path: Path) -> None:
+    example_topology("lab-stacked", tmp_path)
+    result = run_cli("down", str(tmp_path / "cluster.yaml"))
+    assert result.exit_code == 2
+    assert "down --lab" in result.stderr
+
+
+def test_up_lab_refuses_a_cluster_file_whose_ssh_settings_are_not_the_labs(tmp_path: Path) -> None:
+    example_topology("lab-stacked", tmp_path, ssh={"private_key": "/root/.ssh/id_ed25519"})
+    result = run_cli("up", "--lab", str(tmp_path / "cluster.yaml"))
+    assert result.exit_code == 2
+    assert "lab machines are reached with ssh.private_key" in result.stderr
+    assert not (tmp_path / "build").exists()

@@ -1,0 +1,165 @@
+"""The probes against a real local etcd (with the rendered PKI) and a real haproxy: the answers the
+readers expect are the answers these programs give."""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provisioner.render.pki import PkiMember, ensure_pki
+from provisioner.verify.probes import etcdctl, haproxy, http
+
+pytestmark = pytest.mark.tools
+
+
+def _needs(program: str) -> str:
+    found = shutil.which(program) or next(
+        (str(p) for p in (Path("/usr/sbin") / program, Path("/usr/bin") / program) if p.exists()), None)
+    if found is None:
+        pytest.skip(f"{program} is not installed (apt-get install -y etcd-server etcd-client haproxy)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _sh(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60, check=False)
+
+
+@dataclass(frozen=True)
+class LocalEtcd:
+    url: str
+    member_client: etcdctl.ClientCertificate
+    apiserver_client: etcdctl.ClientCertificate
+    peer_url: str
+
+
+@pytest.fixture(scope="module")
+def local_etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEtcd]:
+    binary = _needs("etcd")
+    _needs("etcdctl")
+    folder = tmp_path_factory.mktemp("etcd")
+    pki = folder / "pki"
+    ensure_pki(pki, cluster_name="probe", etcd_members=[PkiMember("m1", ipaddress.IPv4Address("127.0.0.1"))])
+    etcd = pki / "etcd"
+    member = etcd / "members" / "m1"
+    client, peer = _free_port(), _free_port()
+    url, peer_url = f"https://127.0.0.1:{client}", f"https://127.0.0.1:{peer}"
+    data = folder / "data"
+    argv = [binary, "--name=m1", f"--data-dir={data}", f"--listen-client-urls={url}",
+            f"--advertise-client-urls={url}", f"--listen-peer-urls={peer_url}",
+            f"--initial-advertise-peer-urls={peer_url}", f"--initial-cluster=m1={peer_url}",
+            "--client-cert-auth", f"--trusted-ca-file={etcd / 'ca.crt'}", f"--cert-file={member / 'server.crt'}",
+            f"--key-file={member / 'server.key'}", "--peer-client-cert-auth",
+            f"--peer-trusted-ca-file={etcd / 'ca.crt'}", f"--peer-cert-file={member / 'peer.crt'}",
+            f"--peer-key-file={member / 'peer.key'}", f"--listen-metrics-urls=http://127.0.0.1:{_free_port()}"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ca = str(etcd / "ca.crt")
+        yield LocalEtcd(
+            url,
+            etcdctl.ClientCertificate(ca, str(etcd / "healthcheck-client.crt"), str(etcd / "healthcheck-client.key")),
+            etcdctl.ClientCertificate(ca, str(etcd / "apiserver-etcd-client.crt"),
+                                      str(etcd / "apiserver-etcd-client.key")),
+            peer_url)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def ready_etcd(local_etcd: LocalEtcd) -> LocalEtcd:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        result = _sh(etcdctl.etcdctl([local_etcd.url], local_etcd.member_client, "endpoint", "health"))
+        if result.returncode == 0:
+            return local_etcd
+        time.sleep(0.2)
+    pytest.fail(f"local etcd did not become healthy: {result.stderr.strip()[-300:]}")
+
+
+def test_etcdctl_readers_understand_real_answers(ready_etcd: LocalEtcd) -> None:
+    def ask(*words: str) -> subprocess.CompletedProcess[str]:
+        return _sh(etcdctl.etcdctl([ready_etcd.url], ready_etcd.member_client, *words))
+
+    assert etcdctl.members(ask("member", "list").stdout) == [etcdctl.Member("m1", (ready_etcd.peer_url,))]
+    [status] = etcdctl.statuses(ask("endpoint", "status").stdout)
+    assert status.endpoint == ready_etcd.url and status.leader == status.member_id and status.revision >= 1
+    [hashed] = etcdctl.hashes(ask("endpoint", "hashkv", f"--rev={status.revision}").stdout)
+    assert hashed.endpoint == ready_etcd.url and hashed.hash != 0
+    assert etcdctl.health(ask("endpoint", "health").stdout) == {ready_etcd.url: (True, "")}
+
+
+def test_etcdctl_names_an_endpoint_that_does_not_answer(ready_etcd: LocalEtcd) -> None:
+    silent = f"https://127.0.0.1:{_free_port()}"
+    result = _sh(etcdctl.etcdctl([ready_etcd.url, silent], ready_etcd.member_client, "endpoint", "status"))
+    assert result.returncode != 0
+    assert [s.endpoint for s in etcdctl.statuses(result.stdout)] == [ready_etcd.url]
+    assert silent in etcdctl.first_error(result.stderr)
+
+
+def test_http_probe_sees_tls_only_with_client_certificates(ready_etcd: LocalEtcd) -> None:
+    plain = ready_etcd.url.replace("https://", "http://") + "/health"
+    client = ready_etcd.apiserver_client
+    requests = [http.Request(plain), http.Request(f"{ready_etcd.url}/health", ca=client.ca),
+                http.Request(f"{ready_etcd.url}/health", ca=client.ca, cert=client.cert, key=client.key)]
+    result = _sh(http.get_command(requests))
+    assert result.returncode == 0, result.stderr
+    no_tls, no_certificate, with_certificate = http.answers(result.stdout)
+    assert not no_tls.ok  # etcd answers plain HTTP on a TLS port with 400
+    assert no_certificate.status is None and no_certificate.error
+    assert http.etcd_healthy(with_certificate), with_certificate
+
+
+def test_http_probe_reports_a_missing_client_certificate_file(ready_etcd: LocalEtcd, tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.crt")
+    request = http.Request(f"{ready_etcd.url}/health", ca=ready_etcd.apiserver_client.ca, cert=missing,
+                           key=ready_etcd.apiserver_client.key)
+    [answer] = http.answers(_sh(http.get_command([request])).stdout)
+    assert answer.status is None and missing in answer.error
+
+
+def test_haproxy_servers_state_reader_understands_a_real_haproxy(tmp_path: Path) -> None:
+    binary = _needs("haproxy")
+    stats = tmp_path / "admin.sock"
+    port = _free_port()
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(f"""global
+    stats socket {stats} mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend kube-apiserver
+    bind 127.0.0.1:{port}
+    default_backend {haproxy.BACKEND}
+backend {haproxy.BACKEND}
+    server cp1 127.0.0.11:6443
+    server cp2 127.0.0.12:6443
+""")
+    process = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not stats.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        result = _sh(haproxy.servers_state_command(socket=str(stats)))
+        assert result.returncode == 0, result.stderr
+        assert haproxy.servers(result.stdout) == [haproxy.Server("cp1", "127.0.0.11", 6443),
+                                                  haproxy.Server("cp2", "127.0.0.12", 6443)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
