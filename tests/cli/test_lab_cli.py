@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import EXAMPLES, run_cli
 
 
@@ -25,3 +27,16 @@ def test_a_lab_file_must_use_the_lab_s_own_key_and_known_hosts(tmp_path: Path) -
     result = run_cli("lab", "up", str(cluster_file))
     assert result.exit_code == 2
     assert "ssh.known_hosts: /var/lib/provisioner/labs/lab-stacked/known_hosts" in result.stderr
+
+
+def test_missing_lab_tools_are_one_line_each_with_the_fix_and_exit_2(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A PATH without systemd-nspawn and debootstrap, as on a machine where they were never installed.
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = run_cli("lab", "up", str(EXAMPLES / "lab-stacked/cluster.yaml"))
+    assert result.exit_code == 2
+    assert "error: systemd-nspawn not found: run apt-get install -y systemd-container debootstrap\n" in result.stderr
+    assert "error: debootstrap not found: run apt-get install -y debootstrap\n" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from provisioner.providers.lab import cgroups, mounts, names, network, nspawn, overlay
 from provisioner.providers.lab.addressing import bridge_address, lab_subnet
-from provisioner.providers.lab.errors import LabError
+from provisioner.providers.lab.errors import LabError, LabPrerequisitesMissing
 from provisioner.providers.lab.guest import write_guest_files
 from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, ensure_image
 from provisioner.providers.lab.keys import ensure_key_pair, public_key, write_known_hosts
@@ -218,7 +218,7 @@ class Lab:
 def _require_prerequisites() -> None:
     problems = lab_prerequisites_problems()
     if problems:
-        raise LabError("; ".join(problems))
+        raise LabPrerequisitesMissing(problems)
 
 
 def _quiet(message: str) -> None:
