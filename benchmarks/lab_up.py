@@ -11,10 +11,10 @@ import ipaddress
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from timing import print_table, timed
 
 from provisioner.providers.lab import Lab, LabHost, lab_prerequisites_problems
 from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, ensure_image, image_rootfs
@@ -38,17 +38,17 @@ def main() -> int:
     timings: list[tuple[str, float]] = []
     cached = image_rootfs(arguments.cache_root, ImageSpec()).is_dir()
     timings.append((f"image ({'cached' if cached else 'built'})",
-                    timed(lambda: ensure_image(arguments.cache_root, ImageSpec(), print))))
+                    timed(lambda: ensure_image(arguments.cache_root, ImageSpec(), print))[1]))
     with tempfile.TemporaryDirectory(prefix="lab-bench-") as state_root:
         lab = Lab("bench", HOSTS, state_root=Path(state_root), cache_root=arguments.cache_root)
         try:
-            timings.append((f"up, {len(HOSTS)} machines answer SSH", timed(lab.up)))
-            timings.append(("every machine `running` after up", timed(lambda: all_running(lab))))
-            timings.append(("stop cp1", timed(lambda: lab.stop("cp1"))))
-            timings.append(("start cp1 until SSH answers", timed(lambda: lab.start("cp1"))))
+            timings.append((f"up, {len(HOSTS)} machines answer SSH", timed(lab.up)[1]))
+            timings.append(("every machine `running` after up", timed(lambda: all_running(lab))[1]))
+            timings.append(("stop cp1", timed(lambda: lab.stop("cp1"))[1]))
+            timings.append(("start cp1 until SSH answers", timed(lambda: lab.start("cp1"))[1]))
         finally:
-            timings.append(("down", timed(lab.down)))
-    print_table(timings)
+            timings.append(("down", timed(lab.down)[1]))
+    print_table(f"lab of {len(HOSTS)} machines", timings)
     up_seconds = timings[1][1]
     print(f"\nup: {up_seconds:.1f}s (target < {UP_TARGET_SECONDS:.0f}s): "
           f"{'ok' if up_seconds < UP_TARGET_SECONDS else 'TOO SLOW'}")
@@ -64,20 +64,6 @@ def all_running(lab: Lab) -> None:
         states = dict(zip((host.name for host in HOSTS), pool.map(state, HOSTS), strict=True))
     if set(states.values()) != {"running"}:
         raise SystemExit(f"not every machine is running: {states}")
-
-
-def timed(action: Callable[[], object]) -> float:
-    started = time.monotonic()
-    action()
-    return time.monotonic() - started
-
-
-def print_table(timings: list[tuple[str, float]]) -> None:
-    width = max(len(step) for step, _ in timings)
-    print(f"\n{'step':<{width}}  seconds")
-    print(f"{'-' * width}  -------")
-    for step, seconds in timings:
-        print(f"{step:<{width}}  {seconds:7.2f}")
 
 
 if __name__ == "__main__":

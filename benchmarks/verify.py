@@ -12,13 +12,12 @@ import io
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from rich.console import Console
+from timing import print_table, timed
 
 from provisioner.apply import ApplyDisplay, Recap, apply_cluster
 from provisioner.cluster.load import load_topology
@@ -86,20 +85,6 @@ def private_copy(example: str, folder: Path) -> Path:
 def slowest_checks(report: Report, count: int = 5) -> list[tuple[str, float]]:
     ranked = sorted(report.results, key=lambda result: result.seconds, reverse=True)[:count]
     return [(f"{result.host} {result.check}", result.seconds) for result in ranked]
-
-
-def timed(action: Callable[[], _T]) -> tuple[_T, float]:
-    started = time.monotonic()
-    result = action()
-    return result, time.monotonic() - started
-
-
-def print_table(title: str, timings: list[tuple[str, float]]) -> None:
-    width = max(len(step) for step, _ in timings)
-    print(f"\n{title}\n{'step':<{width}}  seconds")
-    print(f"{'-' * width}  -------")
-    for step, seconds in timings:
-        print(f"{step:<{width}}  {seconds:7.2f}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,18 @@ ETCDCTL_TLS = "--cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/healthcheck-cl
               "--key /etc/etcd/pki/healthcheck-client.key"
 
 
-@pytest.fixture(scope="module", params=["lab-stacked", "lab-external"])
+LAYOUT_EXAMPLES = ["lab-stacked", "lab-external"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each test runs on every example unless marked `examples(...)`; one lab per example serves them all."""
+    marker = metafunc.definition.get_closest_marker("examples")
+    examples = list(marker.args) if marker else LAYOUT_EXAMPLES
+    if "cluster" in metafunc.fixturenames:
+        metafunc.parametrize("cluster", examples, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
     root = tmp_path_factory.mktemp(request.param)
     cluster_file = lab_cluster_file(request.param, root / "clusters", root / "labs")
@@ -168,10 +179,9 @@ def _etcd_timestamps(cluster: LabCluster, member: dict[str, Any]) -> tuple[int, 
     return int(values["InactiveEnterTimestampMonotonic"]), int(values["ActiveEnterTimestampMonotonic"])
 
 
+@pytest.mark.examples("lab-external")
 def test_switching_to_a_release_tarball_restarts_members_one_at_a_time_and_keeps_the_data(
         cluster: LabCluster, first_apply: Path, tmp_path: Path) -> None:
-    if cluster.layout != "external":
-        pytest.skip("the release install mode is exercised on the external layout")
     release = build_release(image_rootfs(DEFAULT_CACHE_ROOT, ImageSpec()), tmp_path / "mirror")
     members = cluster.etcd_members
     key, value = f"/ap-test/{uuid.uuid4().hex}", uuid.uuid4().hex
@@ -201,10 +211,9 @@ def test_switching_to_a_release_tarball_restarts_members_one_at_a_time_and_keeps
         assert stopped >= ready, f"a member stopped before the previous one was ready again: {restarts}"
 
 
+@pytest.mark.examples("lab-external")
 def test_an_unreachable_host_fails_the_run_with_one_line_and_a_rerun_completes(
         cluster: LabCluster, first_apply: Path) -> None:
-    if cluster.layout != "external":
-        pytest.skip("exercised on the external layout")
     victim = cluster.etcd_members[1]["name"]
     cluster.lab.stop(victim)
     try:
@@ -219,11 +228,10 @@ def test_an_unreachable_host_fails_the_run_with_one_line_and_a_rerun_completes(
     assert result.exit_code == 0, result.stdout + result.stderr
 
 
+@pytest.mark.examples("lab-external")
 def test_a_member_that_lost_its_data_is_refused_not_bootstrapped_again(
         cluster: LabCluster, first_apply: Path) -> None:
     """Last on purpose: it leaves one member without data, which only a member replacement repairs."""
-    if cluster.layout != "external":
-        pytest.skip("exercised on the external layout")
     victim = cluster.etcd_members[2]
     data_dir = cluster.data.get("etcd", {}).get("data_dir", "/var/lib/etcd")
     cluster.ssh(victim["name"], f"systemctl stop etcd && rm -rf {data_dir}/member")
