@@ -13,7 +13,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 from rich.console import Console
@@ -29,7 +29,6 @@ NAME = "vf-bench"
 SUBNET_PREFIX = "198.18.2."
 LAB_STATE_ROOT = Path("/var/lib/provisioner/labs")
 TARGET_SECONDS = 20.0
-_T = TypeVar("_T")
 
 
 def main() -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The interpreter Ansible, ping and verify use on every host (Debian and Ubuntu ship it here).
+PYTHON_INTERPRETER = "/usr/bin/python3"
+
 ETCD_CONFIG = "/etc/etcd/etcd.conf.yml"
 ETCD_UNIT = "/etc/systemd/system/etcd.service"
 ETCD_PKI = "/etc/etcd/pki"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from provisioner.hostpaths import PYTHON_INTERPRETER
+
 # Enough parallelism for every host at once; beyond this the machine running the tool is the limit.
 MAX_FORKS = 50
 SSH_PERSIST_SECONDS = 60
@@ -33,6 +35,6 @@ def ansible_environment(control_path_dir: Path) -> dict[str, str]:
         "ANSIBLE_LOCALHOST_WARNING": "False",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
         # The interpreter is set in the inventory; discovery would cost a round trip per host.
-        "ANSIBLE_INTERPRETER_PYTHON": "/usr/bin/python3",
+        "ANSIBLE_INTERPRETER_PYTHON": PYTHON_INTERPRETER,
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }

@@ -10,12 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from provisioner.errors import ProvisionerError
+from provisioner.hostpaths import PYTHON_INTERPRETER
 from provisioner.providers.base import SshTarget
 from provisioner.reach.reasons import ssh_failure, sudo_failure
 from provisioner.reach.ssh import ssh_command
 
-# The interpreter the inventory names (ansible_python_interpreter): the one Ansible will run.
-PYTHON = "/usr/bin/python3"
 DEFAULT_CONNECT_TIMEOUT = 10
 # Time a session may take after connecting (login, python3, sudo) before the host counts as hung.
 _SESSION_SECONDS = 30
@@ -55,7 +54,7 @@ def remote_script(python: str, become: bool) -> str:
 
 
 def check_host(target: SshTarget, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
-               python: str = PYTHON) -> HostCheck:
+               python: str = PYTHON_INTERPRETER) -> HostCheck:
     connection = target.connection
     if connection.private_key and not os.path.isfile(os.path.expanduser(connection.private_key)):
         return HostCheck(target, False, problem=f"private key {connection.private_key} not found on this machine")
@@ -86,7 +85,7 @@ def check_host(target: SshTarget, *, connect_timeout: int = DEFAULT_CONNECT_TIME
 
 
 def ping_hosts(targets: Sequence[SshTarget], *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
-               python: str = PYTHON) -> list[HostCheck]:
+               python: str = PYTHON_INTERPRETER) -> list[HostCheck]:
     """Every host checked at the same time; results in the order of `targets`."""
     if not targets:
         return []

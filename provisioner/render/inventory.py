@@ -7,6 +7,7 @@ from typing import Any
 
 from provisioner.cluster.model import ROLES
 from provisioner.cluster.topology import Connection, Topology
+from provisioner.hostpaths import PYTHON_INTERPRETER
 from provisioner.providers.base import SshTarget
 
 
@@ -48,7 +49,7 @@ def inventory(topology: Topology, targets: list[SshTarget]) -> dict[str, Any]:
     return {
         "all": {
             "vars": {
-                "ansible_python_interpreter": "/usr/bin/python3",
+                "ansible_python_interpreter": PYTHON_INTERPRETER,
                 "provisioner_cluster_name": topology.name,
                 "provisioner_layout": topology.layout,
             },
