@@ -3,6 +3,7 @@ folder for SSH's shared connections."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -12,6 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RUNS = "runs"
+# Older run folders are removed beyond this many, so a tree applied from CI again and again stays small
+# (each run keeps a megabyte or two of events).
+KEPT_RUNS = 20
+_RUN_NAME = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 
 
 def new_run_dir(out: Path, now: datetime | None = None) -> Path:
@@ -23,10 +28,25 @@ def new_run_dir(out: Path, now: datetime | None = None) -> Path:
         candidate = runs / (stamp if attempt == 0 else f"{stamp}-{attempt}")
         try:
             candidate.mkdir(mode=0o700)
-            return candidate
         except FileExistsError:
             continue
+        _remove_old_runs(runs)
+        return candidate
     raise FileExistsError(f"no free run folder for {stamp} under {runs}")
+
+
+def _remove_old_runs(runs: Path) -> None:
+    """Keeps the newest KEPT_RUNS run folders; anything else under runs/ is left alone."""
+    ours = sorted((entry for entry in runs.iterdir() if entry.is_dir() and _RUN_NAME.match(entry.name)),
+                  key=lambda entry: _run_order(entry.name))
+    for old in ours[:-KEPT_RUNS]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _run_order(name: str) -> tuple[str, int]:
+    """UTC stamp, then attempt number: "…Z-10" comes after "…Z-9"."""
+    stamp, _, attempt = name.partition("-")
+    return stamp, int(attempt or 0)
 
 
 @contextmanager

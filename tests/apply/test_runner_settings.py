@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from provisioner.apply.ansible_env import MAX_FORKS, ansible_environment, forks_for
-from provisioner.apply.workspace import new_run_dir
+from provisioner.apply.workspace import KEPT_RUNS, new_run_dir
 
 
 def test_host_keys_stay_strict_although_ansible_runner_turns_checking_off() -> None:
@@ -36,3 +36,12 @@ def test_each_run_gets_a_fresh_folder_under_runs(tmp_path: Path) -> None:
     assert first == tmp_path / "runs/20260102T030405Z"
     assert second == tmp_path / "runs/20260102T030405Z-1"
     assert oct(first.stat().st_mode & 0o777) == "0o700"
+
+
+def test_only_the_newest_runs_are_kept_and_other_folders_are_left_alone(tmp_path: Path) -> None:
+    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    (tmp_path / "runs/notes").mkdir(parents=True)
+    created = [new_run_dir(tmp_path, start + timedelta(seconds=second // 12)) for second in range(KEPT_RUNS + 6)]
+    remaining = sorted(path for path in (tmp_path / "runs").iterdir() if path.name != "notes")
+    assert remaining == sorted(created[-KEPT_RUNS:])
+    assert (tmp_path / "runs/notes").is_dir()
