@@ -119,8 +119,16 @@ def test_http_probe_sees_tls_only_with_client_certificates(ready_etcd: LocalEtcd
     assert result.returncode == 0, result.stderr
     no_tls, no_certificate, with_certificate = http.answers(result.stdout)
     assert not no_tls.ok  # etcd answers plain HTTP on a TLS port with 400
-    assert no_certificate.status is None and no_certificate.error
+    assert http.tls_rejected(no_certificate), no_certificate
+    assert not http.tls_rejected(no_tls), no_tls
     assert http.etcd_healthy(with_certificate), with_certificate
+
+
+def test_a_port_nobody_serves_is_not_a_tls_rejection(ready_etcd: LocalEtcd) -> None:
+    ca = ready_etcd.apiserver_client.ca
+    [silent] = http.answers(_sh(http.get_command([http.Request(f"https://127.0.0.1:{_free_port()}/health",
+                                                               ca=ca)])).stdout)
+    assert silent.status is None and not http.tls_rejected(silent), silent
 
 
 def test_http_probe_reports_a_missing_client_certificate_file(ready_etcd: LocalEtcd, tmp_path: Path) -> None:

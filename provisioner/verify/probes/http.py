@@ -39,6 +39,15 @@ def get_command(requests: list[Request]) -> str:
     return f"python3 -c {shlex.quote(script)} {shlex.quote(payload)}"
 
 
+# Errors that mean the server ended the TLS handshake (here: for want of a client certificate), as
+# opposed to no server at all (refused, timeout) or our side distrusting the server (SSLCertVerificationError).
+_TLS_REJECTIONS = frozenset({"SSLError", "SSLEOFError", "SSLZeroReturnError", "ConnectionResetError"})
+
+
+def tls_rejected(answer: Answer) -> bool:
+    return answer.status is None and answer.error.split(":", 1)[0] in _TLS_REJECTIONS
+
+
 def answers(stdout: str) -> list[Answer]:
     return [Answer(**entry) for entry in json.loads(stdout)]
 
