@@ -76,7 +76,9 @@ def etcdctl(cluster: LabCluster, member: dict[str, Any], arguments: str) -> str:
 
 
 def test_first_apply_changes_every_host(cluster: LabCluster, first_apply: Path) -> None:
-    assert all(changed > 0 for changed in changed_per_host(first_apply).values())
+    changed = changed_per_host(first_apply)
+    assert sorted(changed) == sorted(host["name"] for host in cluster.data["hosts"])
+    assert all(count > 0 for count in changed.values()), changed
 
 
 def test_every_member_lists_exactly_the_expected_peers(cluster: LabCluster, first_apply: Path) -> None:

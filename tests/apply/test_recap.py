@@ -28,9 +28,14 @@ def test_counts_of_all_phases_add_up_per_host(tmp_path: Path) -> None:
 
 def test_the_table_has_one_row_per_host_and_the_five_counts() -> None:
     recap = Recap.for_hosts(["cp1", "lb1"])
-    recap.add({"cp1": HostCounts(ok=12, skipped=3)})
+    recap.add({"cp1": HostCounts(ok=12, changed=4, failed=1, unreachable=2, skipped=3)})
+    recap.add({"lb1": HostCounts(ok=7, skipped=9)})
     console = Console(record=True, width=100)
     console.print(recap_table(recap))
-    text = console.export_text()
-    for word in ("ok", "changed", "failed", "unreachable", "skipped", "cp1", "lb1", "12"):
-        assert word in text
+    rows = [[cell.strip() for cell in line.strip("│┃").split(line[0])]
+            for line in console.export_text().splitlines() if line[:1] in ("│", "┃")]
+    assert rows == [
+        ["host", "ok", "changed", "failed", "unreachable", "skipped"],
+        ["cp1", "12", "4", "1", "2", "3"],
+        ["lb1", "7", "0", "0", "0", "9"],
+    ]

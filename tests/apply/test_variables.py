@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -9,6 +10,8 @@ import yaml
 from provisioner.apply.variables import etcd_variables, kubernetes_variables, playbook_variables
 from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Topology
+from provisioner.render import render
+from provisioner.render.secrets import KEEPALIVED_AUTH_PASS
 from tests.conftest import EXAMPLES
 
 SHA = "a" * 64
@@ -66,12 +69,24 @@ def test_the_default_repository_is_pkgs_k8s_io(tmp_path: Path) -> None:
 
 
 def test_every_variable_is_plain_data_and_names_its_role(tmp_path: Path) -> None:
-    variables = playbook_variables(_topology(tmp_path), tmp_path)
-    assert variables["provisioner_tree"] == str(tmp_path.resolve())
+    topology = _topology(tmp_path)
+    tree = render(topology, tmp_path / "tree").out
+    variables = playbook_variables(topology, tree)
+    assert variables["provisioner_tree"] == str(tree.resolve())
     prefixes = ("provisioner_", "etcd_", "load_balancer_", "kubernetes_")
     assert all(name.startswith(prefixes) for name in variables)
-    # Secrets never travel as variables: they would land in the run's env/extravars.
     assert yaml.safe_load(yaml.safe_dump(variables)) == variables
+    # Secrets never travel as variables: they would land in the run's env/extravars.
+    passed = json.dumps(variables)
+    auth_pass = (tree / KEEPALIVED_AUTH_PASS).read_text().strip()
+    keys = sorted((tree / "pki").rglob("*.key"))
+    assert auth_pass and keys, "the rendered tree has no secrets to look for"
+    assert auth_pass not in passed
+    assert "PRIVATE KEY" not in passed
+    for key in keys:
+        body = [line for line in key.read_text().splitlines() if line and not line.startswith("-----")]
+        assert body, f"{key} holds no key material"
+        assert not any(line in passed for line in body), f"{key.relative_to(tree)} is in the variables"
 
 
 def test_role_defaults_document_every_variable_apply_passes(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def test_example_renders_its_golden_tree(name: str, tmp_path: Path) -> None:
         for relative, text in rendered.items():
             (golden_dir / relative).parent.mkdir(parents=True, exist_ok=True)
             (golden_dir / relative).write_text(text)
+        pytest.skip("golden files regenerated: review git diff")
     golden = {p.relative_to(golden_dir).as_posix(): p.read_text() for p in sorted(golden_dir.rglob("*")) if p.is_file()}
     assert sorted(rendered) == sorted(golden)
     for relative, text in golden.items():
