@@ -54,6 +54,8 @@ def parse_cluster(text: str, shown: str) -> tuple[ClusterFile, Positions]:
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             loc = tuple(detail["loc"])
+            if detail["type"] == "invalid_key":  # the key itself is the problem: point at its mapping
+                loc = loc[:-1]
             problems.append(Problem(shown, format_path(loc), describe(detail), positions.line(loc)))
     if problems:
         raise InputError(problems)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from provisioner.cluster.model import NAME_PATTERN, ClusterFile
+from provisioner.cluster.model import DIRECTORY_PATTERN, NAME_PATTERN, URL_PATTERN, VERSION_PATTERN, ClusterFile
 
 _TYPE_NAMES = {
     "int_type": "an integer",
@@ -24,9 +24,9 @@ _TYPE_NAMES = {
 
 _PATTERN_MEANINGS = {
     NAME_PATTERN: "lowercase letters, digits and '-' (not first or last)",
-    r"^/\S*$": "an absolute path",
-    r"^\d+\.\d+\.\d+$": "a version such as 1.31.4",
-    r"^(https?|file)://\S+$": "an http://, https:// or file:// URL",
+    DIRECTORY_PATTERN: "an absolute path below / of letters, digits, '_', '.', '+', '-'",
+    VERSION_PATTERN: "a version such as 1.31.4",
+    URL_PATTERN: "an http://, https:// or file:// URL",
 }
 
 
@@ -87,6 +87,8 @@ def describe(error: ErrorDetails) -> str:
         return "expected at least one entry" if kind == "too_short" else "expected a non-empty string"
     if kind in ("greater_than_equal", "less_than_equal"):
         return _range_message(error, value)
+    if kind == "invalid_key":
+        return f"expected keys to be strings, got {_yaml_type(value)} {value!r}"
     if kind == "value_error":
         return str(context.get("error", error["msg"]))
     return f"{error['msg']}, got {value!r}"

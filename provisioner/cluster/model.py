@@ -17,20 +17,93 @@ _DNS_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 _DNS_NAME = re.compile(rf"^(?=.{{1,253}}$)({_DNS_LABEL}\.)*{_DNS_LABEL}$")
 
 
+_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$")
+# Linux interface names: at most 15 characters; nothing that could end a keepalived.conf statement.
+_INTERFACE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
+# etcd's --auto-compaction-retention: hours as a number, a Go duration, or (revision mode) a count.
+_RETENTION = re.compile(r"^(\d+|(\d+(\.\d+)?(ns|us|ms|s|m|h))+)$")
+# v1beta4, the kubeadm config format rendered here, is read by kubeadm 1.31 and newer.
+MIN_KUBERNETES_MINOR = 31
+
+
+def _unusable(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why a host or VIP cannot be this address, or None when it can."""
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        return "a zone index (%...) cannot be used in URLs and certificates"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return f"an IPv4-mapped address: write {address.ipv4_mapped}"
+    # Loopback stays allowed: a one-host cluster on the machine itself is reached that way.
+    kinds = {"unspecified": "an unspecified", "multicast": "a multicast", "link_local": "a link-local",
+             "reserved": "a reserved"}
+    return next((f"{kind} address" for flag, kind in kinds.items() if getattr(address, f"is_{flag}")), None)
+
+
 def _ip_address(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError(f"expected an IPv4 or IPv6 address, got {value!r}") from None
+    reason = _unusable(address)
+    if reason:
+        raise ValueError(f"expected an address other hosts can reach, got {value!r}: {reason}")
+    return str(address)
 
 
 def _ip_or_dns_name(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        ipaddress.ip_address(value)
     except ValueError:
-        pass
-    if re.fullmatch(r"[0-9.]+", value) or not _DNS_NAME.match(value):
-        raise ValueError(f"expected an IP address or a DNS name, got {value!r}")
+        if re.fullmatch(r"[0-9.]+", value) or not _DNS_NAME.match(value):
+            raise ValueError(f"expected an IP address or a DNS name, got {value!r}") from None
+        return value
+    return _ip_address(value)
+
+
+def _user(value: str) -> str:
+    if not _USER.match(value):
+        raise ValueError(f"expected a user name (letters, digits, '_', '.', '-'; not starting with '-'), "
+                         f"got {value!r}")
+    return value
+
+
+def _interface(value: str) -> str:
+    if not _INTERFACE.match(value):
+        raise ValueError(f"expected a network interface name (up to 15 letters, digits, '_', '.', '-'), "
+                         f"got {value!r}")
+    return value
+
+
+def _bastion(value: str) -> str:
+    """[user@]host[:port], as ssh's ProxyJump takes it; host is a DNS name, IPv4 or [IPv6]."""
+    user, _, rest = value.rpartition("@")
+    host, port = rest, ""
+    if rest.startswith("["):
+        host, _, after = rest[1:].partition("]")
+        port = after.removeprefix(":") if after.startswith(":") else after
+    elif rest.count(":") == 1:
+        host, port = rest.split(":")
+    valid = (not user or _USER.match(user)) and (not port or (port.isdigit() and 1 <= int(port) <= 65535))
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        valid = valid and bool(_DNS_NAME.match(host)) and not re.fullmatch(r"[0-9.]+", host)
+    if not valid:
+        raise ValueError(f"expected [user@]host[:port], got {value!r}")
+    return value
+
+
+def _retention(value: str) -> str:
+    if not _RETENTION.match(value):
+        raise ValueError(f"expected hours as a number, a duration such as 30m or 1h, or a revision count, "
+                         f"got {value!r}")
+    return value
+
+
+def _kubernetes_version(value: str) -> str:
+    major, minor, _ = (int(part) for part in value.split("."))
+    if (major, minor) < (1, MIN_KUBERNETES_MINOR):
+        raise ValueError(f"expected 1.{MIN_KUBERNETES_MINOR}.0 or newer (the kubeadm config is v1beta4), "
+                         f"got {value!r}")
     return value
 
 
@@ -47,7 +120,13 @@ def _sha256(value: str) -> str:
     return value
 
 
+VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
+URL_PATTERN = r"^(https?|file)://\S+$"
+# An absolute path other than / itself, of plain path characters (it lands in units and shell commands).
+DIRECTORY_PATTERN = r"^(/[A-Za-z0-9_.+-]+)+/?$"
+
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=40)]
+User = Annotated[str, AfterValidator(_user)]
 IpAddress = Annotated[str, AfterValidator(_ip_address)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
@@ -66,7 +145,7 @@ class Strict(BaseModel):
 class SshSettings(Strict):
     """How to reach a host. Host-level values override the cluster-level ones key by key."""
 
-    user: str | None = None
+    user: User | None = None
     port: Port | None = None
     private_key: str | None = None
     # File of trusted host keys; host keys are checked strictly unless accept_new_host_keys is set.
@@ -74,7 +153,7 @@ class SshSettings(Strict):
     accept_new_host_keys: bool | None = None
     become: bool | None = None
     # Jump host as [user@]host[:port], passed to ssh as ProxyJump.
-    bastion: str | None = None
+    bastion: Annotated[str, AfterValidator(_bastion)] | None = None
 
 
 class Endpoint(Strict):
@@ -84,35 +163,35 @@ class Endpoint(Strict):
     # VRRP router id shared by the load balancers; derived from the cluster name when absent.
     virtual_router_id: Annotated[int, Field(ge=1, le=255)] | None = None
     # Network interface keepalived binds the VIP to on load-balancer hosts.
-    interface: str = "eth0"
+    interface: Annotated[str, AfterValidator(_interface)] = "eth0"
 
 
 class EtcdRelease(Strict):
-    url: Annotated[str, Field(pattern=r"^(https?|file)://\S+$")]
+    url: Annotated[str, Field(pattern=URL_PATTERN)]
     sha256: Annotated[str, AfterValidator(_sha256)]
 
 
 class Etcd(Strict):
-    version: str = "3.5.16"
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)] = "3.5.16"
     install: Literal["package", "release"] = "package"
     release: EtcdRelease | None = None
-    data_dir: Annotated[str, Field(pattern=r"^/\S*$")] = "/var/lib/etcd"
+    data_dir: Annotated[str, Field(pattern=DIRECTORY_PATTERN)] = "/var/lib/etcd"
     heartbeat_interval: Annotated[int, Field(ge=10, le=10000)] = 100
     election_timeout: Annotated[int, Field(ge=50, le=50000)] = 1000
     quota_backend_bytes: Annotated[int, Field(ge=0)] = 2 * 1024**3
     snapshot_count: Annotated[int, Field(ge=1)] = 10000
     auto_compaction_mode: Literal["periodic", "revision"] = "periodic"
-    auto_compaction_retention: str = "1h"
+    auto_compaction_retention: Annotated[str, AfterValidator(_retention)] = "1h"
     metrics_port: Port = 2381
 
 
 class Kubernetes(Strict):
     install: Literal["kubeadm", "none"] = "kubeadm"
-    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "1.31.4"
+    version: Annotated[str, Field(pattern=VERSION_PATTERN), AfterValidator(_kubernetes_version)] = "1.31.4"
     pod_subnet: Cidr = "10.244.0.0/16"
     service_subnet: Cidr = "10.96.0.0/12"
     # Base of the pkgs.k8s.io-style apt repository; mirrors for air-gapped sites go here.
-    package_repository: str = "https://pkgs.k8s.io/core:/stable:"
+    package_repository: Annotated[str, Field(pattern=URL_PATTERN)] = "https://pkgs.k8s.io/core:/stable:"
 
 
 class Pki(Strict):
