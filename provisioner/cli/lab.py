@@ -6,6 +6,7 @@ import os
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli import output
@@ -18,7 +19,7 @@ HostArg = Annotated[str, typer.Argument(help="Host name from the cluster file.",
 
 
 def _progress(line: str) -> None:
-    output.out.print(f"[bold]lab:[/] {line}", soft_wrap=True)
+    output.out.print(f"[bold]lab:[/] {escape(line)}", soft_wrap=True)
 
 
 @lab_app.command("up")

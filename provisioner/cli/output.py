@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 from provisioner.errors import Problem
 
@@ -12,9 +13,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def warn(problems: list[Problem]) -> None:
     for problem in problems:
-        err.print(f"[yellow]warning:[/] {problem}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
 
 
 def fail(lines: list[str]) -> None:
     for line in lines:
-        err.print(f"[red]error:[/] {line}", soft_wrap=True, markup=True, emoji=False)
+        err.print(f"[red]error:[/] {escape(line)}", soft_wrap=True, markup=True, emoji=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli import output
@@ -39,6 +40,6 @@ def _table(checks: list[HostCheck]) -> Table:
         table.add_column(column, overflow="fold")
     for check in checks:
         target = check.target
-        table.add_row(target.host, f"{target.connection.user}@{target.endpoint}", _mark(check.reachable),
-                      _mark(check.python3), _mark(check.sudo), check.problem or "")
+        table.add_row(target.host, escape(f"{target.connection.user}@{target.endpoint}"), _mark(check.reachable),
+                      _mark(check.python3), _mark(check.sudo), escape(check.problem or ""))
     return table

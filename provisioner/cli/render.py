@@ -12,6 +12,6 @@ def render_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     topology = load(cluster_file)
     rendered = render(topology, out or default_output(topology))
     files = rendered.files
-    output.out.print((rendered.out / SUMMARY).read_text(), end="")
+    output.out.print((rendered.out / SUMMARY).read_text(), end="", markup=False)
     output.out.print(f"Rendered {rendered.out}: {len(files.written)} written, {len(files.unchanged)} unchanged, "
-                     f"{len(files.removed)} removed")
+                     f"{len(files.removed)} removed", markup=False)

@@ -38,7 +38,7 @@ def up_command(cluster_file: ClusterArg, lab: LabOption = False, out: OutOption 
         _stage(1, stages, "Start the lab machines", lambda: provider.up(_progress))
     rendered = _stage(stages - 2, stages, "Render", lambda: render(topology, tree))
     output.out.print(f"  {rendered.out}: {len(rendered.files.written)} written, "
-                     f"{len(rendered.files.unchanged)} unchanged")
+                     f"{len(rendered.files.unchanged)} unchanged", markup=False)
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
@@ -52,7 +52,7 @@ def up_command(cluster_file: ClusterArg, lab: LabOption = False, out: OutOption 
             write(report, path)
     print_report(report, output.out, verbose=verbose)
     output.out.print(f"up {topology.name}: {'done' if report.passed else 'verify failed'} in "
-                     f"{time.monotonic() - started:.1f}s")
+                     f"{time.monotonic() - started:.1f}s", markup=False)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 

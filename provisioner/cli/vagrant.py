@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli import output
@@ -17,7 +18,7 @@ vagrant_app = typer.Typer(no_args_is_help=True, help="One Vagrant VM per host of
 
 
 def _progress(line: str) -> None:
-    output.out.print(f"[bold]vagrant:[/] {line}", soft_wrap=True)
+    output.out.print(f"[bold]vagrant:[/] {escape(line)}", soft_wrap=True)
 
 
 @vagrant_app.command("up")
@@ -31,7 +32,7 @@ def up_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     # Again, so the rendered inventory reaches the VMs where Vagrant says they answer.
     render(topology, folder)
     output.out.print(_table(topology.hosts, targets))
-    output.out.print(f"Next: provisioner ping {cluster_file} --out {folder}")
+    output.out.print(f"Next: provisioner ping {cluster_file} --out {folder}", markup=False)
 
 
 @vagrant_app.command("down")
@@ -41,7 +42,7 @@ def down_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     vagrant_binary(topology.cluster.vagrant.provider)
     folder = out or default_output(topology)
     VagrantProvider(topology, folder).down(_progress)
-    output.out.print(f"VMs destroyed; {folder / SETTINGS_FILE} removed")
+    output.out.print(f"VMs destroyed; {folder / SETTINGS_FILE} removed", markup=False)
 
 
 def _table(hosts: list[Host], targets: list[SshTarget]) -> Table:
@@ -50,6 +51,6 @@ def _table(hosts: list[Host], targets: list[SshTarget]) -> Table:
     for column in ("Host", "Cluster address", "SSH to", "Key"):
         table.add_column(column, overflow="fold")
     for target in targets:
-        table.add_row(target.host, addresses[target.host], f"{target.connection.user}@{target.endpoint}",
-                      target.connection.private_key or "")
+        table.add_row(target.host, addresses[target.host], escape(f"{target.connection.user}@{target.endpoint}"),
+                      escape(target.connection.private_key or ""))
     return table

@@ -29,7 +29,7 @@ def verify_command(cluster_file: ClusterArg, out: OutOption = None, junit: Junit
     from provisioner.verify.reports import print_report, write_json, write_junit
 
     topology = load(cluster_file)
-    output.out.print(f"verifying {topology.name}: {len(topology.hosts)} hosts over SSH")
+    output.out.print(f"verifying {topology.name}: {len(topology.hosts)} hosts over SSH", markup=False)
     report = verify(topology, out or default_output(topology))
     for path, write in ((junit, write_junit), (json, write_json)):
         if path is not None:
