@@ -13,6 +13,9 @@ from provisioner.apply.runner import AnsibleSession
 from provisioner.apply.variables import playbook_variables
 from provisioner.apply.workspace import new_run_dir, ssh_control_dir
 from provisioner.cluster.topology import Topology
+from provisioner.errors import InputError
+from provisioner.providers import ssh_targets
+from provisioner.reach import missing_private_keys
 from provisioner.render import INVENTORY, render
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
@@ -21,6 +24,9 @@ PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: Recap) -> Path:
     """Brings the hosts to what the rendered tree describes; returns the run folder. Counts go to
     `recap` as phases finish, so the caller can report them even when a phase fails."""
+    problems = missing_private_keys(topology, ssh_targets(topology, out))
+    if problems:
+        raise InputError(problems)
     tree = render(topology, out).out.resolve()
     run_dir = new_run_dir(tree)
     display.started(str(tree), str(run_dir))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from provisioner.cli import output
 from provisioner.cli.common import ClusterArg, OutOption, load
+from provisioner.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from provisioner.apply import ApplyDisplay, Recap
 
 ReportOption = Annotated[Path | None, typer.Option(
     "--report", help="Also write the per-host recap (ok, changed, failed, unreachable, skipped) as JSON here.",
@@ -26,7 +30,15 @@ def apply_command(cluster_file: ClusterArg, out: OutOption = None, report: Repor
     display = ApplyDisplay(output.out)
     try:
         apply_cluster(topology, out or default_output(topology), display, recap)
-    finally:
-        display.recap(recap)
-        if report is not None:
-            recap.write(report)
+    except (InputError, UsageError):
+        raise  # refused before any host was contacted: there is nothing to recap
+    except BaseException:
+        _recap(display, recap, report)
+        raise
+    _recap(display, recap, report)
+
+
+def _recap(display: ApplyDisplay, recap: Recap, report: Path | None) -> None:
+    display.recap(recap)
+    if report is not None:
+        recap.write(report)

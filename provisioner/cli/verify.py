@@ -29,8 +29,8 @@ def verify_command(cluster_file: ClusterArg, out: OutOption = None, junit: Junit
     from provisioner.verify.reports import print_report, write_json, write_junit
 
     topology = load(cluster_file)
-    output.out.print(f"verifying {topology.name}: {len(topology.hosts)} hosts over SSH", markup=False)
-    report = verify(topology, out or default_output(topology))
+    report = verify(topology, out or default_output(topology), starting=lambda: output.out.print(
+        f"verifying {topology.name}: {len(topology.hosts)} hosts over SSH", markup=False))
     for path, write in ((junit, write_junit), (json, write_json)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,12 +18,17 @@ from provisioner.errors import InputError, Problem
 def load_topology(path: Path) -> tuple[Topology, list[Problem]]:
     """The validated topology and its warnings; raises InputError listing every problem found."""
     shown = str(path)
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would block the read
+        raise InputError([Problem(shown, "", "expected a cluster file (YAML), found a folder or special file")])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(shown, "", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(shown, "", f"cannot read the file: {error}")]) from None
+    except UnicodeDecodeError as error:
+        raise InputError([Problem(shown, "", f"expected UTF-8 text, found byte {error.object[error.start]:#04x} "
+                                             f"at offset {error.start}")]) from None
+    except OSError as error:
+        raise InputError([Problem(shown, "", f"cannot read the file: {error.strerror or error}")]) from None
     cluster, positions = parse_cluster(text, shown)
     errors, warnings = check_cluster(cluster, positions, shown)
     if errors:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.cluster.topology import Topology
+from provisioner.errors import ProvisionerError, UsageError
 from provisioner.providers import ssh_targets
 from provisioner.render.etcd import etcd_config, etcd_unit
 from provisioner.render.inventory import inventory
@@ -34,7 +36,24 @@ def default_output(topology: Topology) -> Path:
 
 
 def render(topology: Topology, out: Path) -> Rendered:
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _render_into(topology, out)
+    except OSError as error:  # a disk that filled up, a file where a folder should be, ...
+        raise ProvisionerError(f"cannot write the tree in {out}: {error}") from None
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuses, before anything is written, an output folder that is a file or cannot be created."""
+    existing = next(path for path in (out.absolute(), *out.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file; expected a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {existing} is not writable")
+
+
+def _render_into(topology: Topology, out: Path) -> Rendered:
     ensure_pki(
         out / "pki",
         cluster_name=topology.name,

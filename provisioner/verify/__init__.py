@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from provisioner.cluster.topology import Topology
+from provisioner.errors import InputError
 from provisioner.providers import ssh_targets
+from provisioner.reach import missing_private_keys
 from provisioner.verify.preflight import check_rendered
 from provisioner.verify.results import CheckResult, Outcome, Report
 from provisioner.verify.session import run_checks
@@ -14,11 +17,16 @@ from provisioner.verify.session import run_checks
 __all__ = ["CheckResult", "Outcome", "Report", "verify"]
 
 
-def verify(topology: Topology, out: Path) -> Report:
+def verify(topology: Topology, out: Path, starting: Callable[[], None] = lambda: None) -> Report:
     """Runs every check against the hosts; `out` is the rendered tree apply used (its inventory must match
     the cluster file). Raises InputError when it does not; check failures are in the report."""
     check_rendered(topology, out)
+    targets = ssh_targets(topology, out)
+    missing = missing_private_keys(topology, targets)
+    if missing:
+        raise InputError(missing)
+    starting()  # the inputs hold up: from here on, hosts are contacted
     started = time.monotonic()
-    results, problems = run_checks(topology, ssh_targets(topology, out))
+    results, problems = run_checks(topology, targets)
     hosts = {host.name: sorted(str(role) for role in topology.roles_of(host)) for host in topology.hosts}
     return Report(topology.name, topology.layout, results, time.monotonic() - started, problems, hosts)

@@ -22,7 +22,8 @@ def check_rendered(topology: Topology, out: Path) -> None:
         raise InputError([Problem(str(path), "", "no rendered inventory here: run `provisioner render` "
                                   "(or `provisioner up`) first, or pass --out")]) from None
     except (OSError, yaml.YAMLError) as error:
-        raise InputError([Problem(str(path), "", f"cannot read the rendered inventory: {error}")]) from None
+        reason = " ".join(str(error).split())  # YAML errors span several lines
+        raise InputError([Problem(str(path), "", f"cannot read the rendered inventory: {reason}")]) from None
     if rendered != inventory(topology, ssh_targets(topology, out)):
         raise InputError([Problem(str(path), "", f"rendered from a different version of {topology.source}: "
                                   "render and apply again before verifying")])

@@ -51,3 +51,15 @@ def test_the_run_record_keeps_only_the_environment_apply_set(tmp_path: Path,
     environment = json.loads(record.read_text())["env"]
     assert "SOME_CLOUD_TOKEN" not in environment
     assert environment["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+
+
+def test_a_missing_private_key_is_bad_input_before_any_host_is_contacted(tmp_path: Path) -> None:
+    cluster = _unreachable_cluster(tmp_path)
+    data = yaml.safe_load(cluster.read_text())
+    data["ssh"]["private_key"] = str(tmp_path / "absent_ed25519")
+    cluster.write_text(yaml.safe_dump(data))
+    out, report = tmp_path / "build", tmp_path / "report.json"
+    result = run_cli("apply", str(cluster), "--out", str(out), "--report", str(report))
+    assert (result.exit_code, result.stderr) == (2, f"error: {cluster}: ssh.private_key: expected a private key "
+                                                    f"file on this machine, {tmp_path / 'absent_ed25519'} is not one\n")
+    assert not out.exists() and not report.exists()

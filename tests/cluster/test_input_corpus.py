@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,19 @@ def test_questionable_file_renders_with_warnings(cluster_file: Path, tmp_path: P
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     result = run_cli("render", "absent.yaml", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (2, "error: absent.yaml: no such file\n")
+
+
+def test_a_pipe_or_folder_is_refused_without_reading(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would block until a writer comes
+    (tmp_path / "folder.yaml").mkdir()
+    for name in ("pipe.yaml", "folder.yaml"):
+        result = run_cli("render", name, cwd=tmp_path)
+        assert (result.exit_code, result.stderr) == (
+            2, f"error: {name}: expected a cluster file (YAML), found a folder or special file\n")
+
+
+def test_text_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    (tmp_path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    result = run_cli("render", "latin1.yaml", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, "error: latin1.yaml: expected UTF-8 text, found byte 0xe9 at "
+                                                    "offset 9\n")

@@ -120,3 +120,21 @@ def test_haproxy_backends_are_every_control_plane_host(tmp_path: Path) -> None:
     servers = [line.split()[1:3] for line in config.splitlines() if line.strip().startswith("server ")]
     assert servers == [["cp1", "198.18.0.11:6443"], ["cp2", "198.18.0.12:6443"], ["cp3", "198.18.0.13:6443"]]
     assert "bind :6443" in config and "http-check send meth GET uri /healthz" in config
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine\n")
+    for out in (taken, taken / "sub"):
+        result = run_cli("render", str(EXAMPLES / "lab-stacked/cluster.yaml"), "--out", str(out))
+        assert (result.exit_code, result.stderr) == (2, f"error: --out {out}: {taken} is a file; expected a folder\n")
+    assert taken.read_text() == "mine\n" and sorted(tmp_path.iterdir()) == [taken]
+
+
+def test_a_write_that_fails_midway_is_one_line_naming_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "hosts").mkdir(parents=True)
+    (out / "hosts/cp1").write_text("a file where a host folder belongs\n")
+    result = run_cli("render", str(EXAMPLES / "lab-stacked/cluster.yaml"), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write the tree in {out}: ") and result.stderr.count("\n") == 1

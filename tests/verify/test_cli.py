@@ -29,6 +29,16 @@ def test_verify_refuses_a_tree_rendered_from_another_version_of_the_file(tmp_pat
     assert "rendered from a different version of" in result.stderr
 
 
+def test_a_missing_private_key_is_bad_input_before_any_host_is_contacted(tmp_path: Path) -> None:
+    key = tmp_path / "absent_ed25519"
+    topology = example_topology("lab-stacked", tmp_path, ssh={"private_key": str(key)})
+    render(topology, tmp_path / "build")
+    result = run_cli("verify", str(tmp_path / "cluster.yaml"))
+    assert (result.exit_code, result.stderr) == (2, f"error: {topology.source}: ssh.private_key: expected a "
+                                                    f"private key file on this machine, {key} is not one\n")
+    assert result.stdout == ""
+
+
 def test_verify_of_a_missing_or_invalid_cluster_file_is_bad_input(tmp_path: Path) -> None:
     assert run_cli("verify", str(tmp_path / "nope.yaml")).exit_code == 2
     (tmp_path / "bad.yaml").write_text("name: x\n")
