@@ -110,3 +110,12 @@ def test_an_unknown_owner_fails_with_its_name(layout: dict[str, Path]) -> None:
     outcome = _place(layout, files)
     assert outcome.status == "failed"
     assert "no such user or group" in outcome.failures[0].reason
+
+
+def test_a_failure_later_in_the_list_keeps_the_restart_mark_of_a_file_already_replaced(
+        layout: dict[str, Path]) -> None:
+    files = _files(layout)
+    files[1]["owner"] = "no-such-user-here"  # the key fails after app.conf has been replaced
+    assert _place(layout, files).status == "failed"
+    assert (layout["host"] / "etc/app/app.conf").read_text() == "setting = 1\n"
+    assert (layout["host"] / "pending/app").is_file(), "the next run would see app.conf unchanged and never restart"

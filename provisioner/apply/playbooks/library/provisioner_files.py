@@ -89,12 +89,23 @@ def _place(module: Any, entry: dict[str, Any]) -> bool:
         if status is not None and (status.st_uid, status.st_gid, status.st_mode & 0o7777) == (uid, gid, mode):
             return False
         if not module.check_mode:
+            _mark_pending_restart(module, entry)
             os.chown(dest, uid, gid)
             os.chmod(dest, mode)
         return True
     if not module.check_mode:
+        _mark_pending_restart(module, entry)
         _write(module, dest, content, uid, gid, mode, entry.get("validate") or "")
     return True
+
+
+def _mark_pending_restart(module: Any, entry: dict[str, Any]) -> None:
+    """Written before the file changes, so a run that fails right after still restarts the service
+    next time (when the file already matches and nothing else would say so)."""
+    if entry.get("service"):
+        os.makedirs(module.params["pending_dir"], mode=0o755, exist_ok=True)
+        with open(os.path.join(module.params["pending_dir"], entry["service"]), "w"):
+            pass
 
 
 def main() -> None:
@@ -116,11 +127,6 @@ def main() -> None:
             changed_files.append(entry["dest"])
             if entry.get("service"):
                 services.add(entry["service"])
-    if services and not module.check_mode:
-        os.makedirs(module.params["pending_dir"], mode=0o755, exist_ok=True)
-        for service in services:
-            with open(os.path.join(module.params["pending_dir"], service), "w"):
-                pass
     module.exit_json(changed=bool(changed_files), changed_files=changed_files,
                      pending_services=sorted(services))
 
