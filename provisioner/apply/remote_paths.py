@@ -9,5 +9,5 @@ PENDING_RESTART_DIR = "/var/lib/provisioner/pending-restart"
 DOWNLOAD_DIR = "/var/cache/provisioner"
 RELEASE_UNPACK_DIR = "/opt/etcd"
 # Written by apply at run time next to the rendered kubeadm config: it adds the join token and the
-# certificate key, and is removed once the host has joined.
+# certificate key, and is removed after each kubeadm init or join run, whether it succeeded or not.
 KUBEADM_RUNTIME_CONFIG = "/etc/kubernetes/provisioner/kubeadm-runtime.yaml"

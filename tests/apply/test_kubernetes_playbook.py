@@ -1,16 +1,20 @@
 """The Kubernetes phase cannot run here (no Kubernetes packages are reachable), so what it is given is
-tested instead: its variables, and the kubeadm configuration it writes from the rendered one with the
-join token and certificate key added as data, run for real against this machine."""
+tested instead: its variables, the kubeadm configuration it writes from the rendered one with the join
+token and certificate key added as data, and the steps around kubeadm (failure reporting, what a retry
+undoes) run for real against this machine; the kubeadm command lines are checked against the rules
+kubeadm applies to them."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from provisioner.apply.apply import PLAYBOOKS
 from provisioner.cluster.load import load_topology
 from provisioner.render import render
 from tests.apply.local_ansible import run_local
@@ -86,3 +90,221 @@ def test_a_worker_gets_join_with_the_token_and_no_control_plane_section(
     assert join["kind"] == "JoinConfiguration"
     assert join["discovery"]["bootstrapToken"]["token"] == TOKEN
     assert "controlPlane" not in join
+
+
+ROLE = PLAYBOOKS / "roles" / "kubernetes"
+DEFAULTS = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
+# kubeadm's validation.isAllowedFlag: the only flags ValidateMixedArguments lets through next to
+# --config (every other one fails with "can not mix '--config' with arguments").
+ALLOWED_WITH_CONFIG = {"config", "ignore-preflight-errors", "dry-run", "kubeconfig", "node-name", "kubeconfig-dir",
+                       "upload-certs", "print-join-command", "rootfs", "v", "log-file"}
+
+
+def _role_tasks(name: str) -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = yaml.safe_load((ROLE / "tasks" / name).read_text())
+    return tasks
+
+
+def _walk(tasks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every task, block and import, in file order, blocks' own sections included."""
+    for task in tasks:
+        yield task
+        for section in ("block", "rescue", "always"):
+            yield from _walk(task.get(section) or [])
+
+
+def _kubeadm_argvs() -> dict[str, list[str]]:
+    """Task name -> kubeadm argv, whether the task runs it or hands it to kubeadm.yml."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        for task in _walk(yaml.safe_load(path.read_text()) or []):
+            argv = (task.get("ansible.builtin.command") or {}).get("argv")
+            argv = (task.get("vars") or {}).get("kubernetes_kubeadm_argv", argv)
+            if isinstance(argv, list) and argv[:1] == ["kubeadm"]:
+                found[f"{path.name}: {task['name']}"] = argv
+    return found
+
+
+def _position(tasks: list[dict[str, Any]], name: str) -> int:
+    return next(index for index, task in enumerate(tasks) if task.get("name") == name)
+
+
+def test_kubeadm_never_mixes_config_with_flags_it_refuses() -> None:
+    argvs = _kubeadm_argvs()
+    assert len([argv for argv in argvs.values() if "--config" in argv]) >= 4, argvs
+    for name, argv in argvs.items():
+        if "--config" not in argv:
+            continue
+        flags = {word.removeprefix("--").split("=")[0] for word in argv if word.startswith("-")}
+        refused = {flag for flag in flags if flag not in ALLOWED_WITH_CONFIG and not flag.startswith("skip-")}
+        assert not refused, f"{name}: kubeadm refuses {sorted(refused)} next to --config"
+
+
+def test_no_kubeadm_command_line_carries_the_token_or_the_certificate_key() -> None:
+    for name, argv in _kubeadm_argvs().items():
+        text = " ".join(argv)
+        assert "kubernetes_token" not in text and "kubernetes_certificate_key" not in text, name
+        assert "--certificate-key" not in argv and "--token" not in argv, name
+        assert argv[:3] != ["kubeadm", "token", "create"], f"{name}: the token would be on the command line"
+
+
+def test_a_running_cluster_gets_its_token_and_certificates_from_the_runtime_configuration() -> None:
+    phases = {argv[3]: argv for argv in _kubeadm_argvs().values() if argv[1:3] == ["init", "phase"]}
+    upload = phases["upload-certs"]
+    assert upload[upload.index("--config") + 1] == "{{ kubernetes_runtime_config }}"
+    assert "--upload-certs" in upload and "--skip-certificate-key-print" in upload
+    # InitConfiguration.bootstrapTokens is what `kubeadm init phase bootstrap-token` creates.
+    token = phases["bootstrap-token"]
+    assert token[token.index("--config") + 1] == "{{ kubernetes_runtime_config }}"
+    assert "--skip-token-print" in token
+
+
+def test_kubeadm_init_prints_neither_the_token_nor_the_certificate_key() -> None:
+    (init,) = [argv for argv in _kubeadm_argvs().values() if argv[1:3] == ["init", "--config"]]
+    assert {"--upload-certs", "--skip-token-print", "--skip-certificate-key-print"} <= set(init)
+
+
+def test_a_host_counts_as_done_only_once_kubeadm_has_succeeded() -> None:
+    marker = DEFAULTS["kubernetes_member_marker"]
+    assert marker.startswith("/etc/kubernetes/provisioner/")
+    assert marker not in (DEFAULTS["kubernetes_admin_kubeconfig"], DEFAULTS["kubernetes_kubelet_kubeconfig"])
+    (joined,) = [task for task in _role_tasks("prepare.yml") if task.get("register") == "kubernetes_joined"]
+    assert joined["ansible.builtin.stat"]["path"] == "{{ kubernetes_member_marker }}"
+    for tasks_file, step in (("init.yml", "Initialize the cluster (kubeadm init --upload-certs)"),
+                             ("join.yml", "Join the cluster (kubeadm join)")):
+        tasks = list(_walk(_role_tasks(tasks_file)))
+        assert not any("creates" in (task.get("ansible.builtin.command") or {}) for task in tasks), tasks_file
+        writes = [task for task in tasks if (task.get("ansible.builtin.copy") or {}).get("dest") ==
+                  "{{ kubernetes_member_marker }}"]
+        assert len(writes) == 1, tasks_file
+        # kubeadm.yml stops the host when kubeadm fails, so only a success reaches the marker.
+        assert _position(tasks, step) < tasks.index(writes[0]), tasks_file
+        assert tasks[_position(tasks, step)]["ansible.builtin.import_tasks"] == "kubeadm.yml"
+
+
+def test_a_retry_first_undoes_what_a_failed_attempt_left_without_touching_etcd() -> None:
+    for tasks_file, step in (("init.yml", "Initialize the cluster (kubeadm init --upload-certs)"),
+                             ("join.yml", "Join the cluster (kubeadm join)")):
+        tasks = list(_walk(_role_tasks(tasks_file)))
+        (reset,) = [task for task in tasks if task.get("ansible.builtin.import_tasks") == "reset.yml"]
+        assert tasks.index(reset) < _position(tasks, step), tasks_file
+    leftovers = DEFAULTS["kubernetes_kubeadm_leftovers"]
+    assert {"{{ kubernetes_admin_kubeconfig }}", "{{ kubernetes_kubelet_kubeconfig }}"} <= set(leftovers)
+    assert "/etc/kubernetes/manifests/kube-apiserver.yaml" in leftovers
+    (reset_argv,) = [argv for argv in _kubeadm_argvs().values() if argv[1] == "reset"]
+    # remove-etcd-member empties /var/lib/etcd when it finds no kubeadm etcd: the stacked layout's own
+    # etcd member keeps its data there.
+    assert reset_argv[reset_argv.index("--skip-phases") + 1] == "remove-etcd-member"
+    assert "--force" in reset_argv
+
+
+def test_no_step_of_the_phase_waits_on_a_handler() -> None:
+    """A handler notified before a failure is lost (any_errors_fatal, no force_handlers): every step
+    converges on the state it reads instead."""
+    assert not (ROLE / "handlers").exists()
+    plays = yaml.safe_load((PLAYBOOKS / "kubernetes.yml").read_text())
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        for task in _walk(yaml.safe_load(path.read_text()) or []):
+            assert "notify" not in task, f"{path.name}: {task.get('name')}"
+    for play in plays:
+        assert "handlers" not in play and all("notify" not in task for task in play.get("tasks", [])), play["name"]
+
+
+def test_containerd_is_marked_for_a_restart_before_its_configuration_changes() -> None:
+    tasks = list(_walk(_role_tasks("prepare.yml")))
+    mark = _position(tasks, "Mark containerd for a restart")
+    write = _position(tasks, "Write containerd's configuration")
+    restart = _position(tasks, "Restart containerd with its new configuration")
+    forget = _position(tasks, "Forget the pending containerd restart")
+    assert mark < write < restart < forget
+    assert tasks[mark]["ansible.builtin.copy"]["dest"] == "{{ provisioner_pending_dir }}/containerd"
+    assert tasks[restart]["when"] == "kubernetes_containerd_state.services.containerd.pending"
+
+
+def test_kernel_modules_and_settings_are_applied_when_the_host_differs() -> None:
+    tasks = _role_tasks("prepare.yml")
+    modprobe = tasks[_position(tasks, "Load the kernel modules that are not loaded yet")]
+    assert modprobe["when"] == "kubernetes_missing_modules | length > 0"
+    settings = tasks[_position(tasks, "Apply the kernel settings that differ")]
+    assert "kubernetes_sysctl_current.stdout_lines" in settings["when"]
+    assert tasks[_position(tasks, "Read the current values of those kernel settings")]["changed_when"] is False
+
+
+@pytest.fixture
+def root() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the tasks run as root: run as root")
+
+
+def _kubeadm_step_play(argv: list[str], marker: Path) -> dict[str, Any]:
+    return {"name": "A step through kubeadm.yml", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Run the step", "ansible.builtin.import_role": {"name": "kubernetes", "tasks_from": "kubeadm"},
+         "vars": {"kubernetes_kubeadm_step": "the stand-in step", "kubernetes_kubeadm_argv": argv}},
+        {"name": "Record success", "ansible.builtin.copy": {"content": "done\n", "dest": str(marker), "mode": "0644"}},
+    ]}
+
+
+def test_a_failed_kubeadm_step_stops_with_its_error_lines_and_no_credential(root: None, tmp_path: Path) -> None:
+    # A stand-in for kubeadm's failure output (its format: cmd/kubeadm/app/util/error.go and the
+    # preflight checks), quoting the credentials the way its validation errors quote rejected values.
+    secret = TOKEN.split(".")[1]
+    script = (f"echo '[init] Using Kubernetes version: v1.31.4'; echo '[bootstrap-token] Using token: {TOKEN}'; "
+              f"echo 'error execution phase preflight: [preflight] Some fatal errors occurred:' >&2; "
+              f"echo '\t[ERROR Port-6443]: Port 6443 is in use' >&2; "
+              f"echo 'certificateKey: Invalid value: \"{CERTIFICATE_KEY}\"; token-secret {secret}' >&2; "
+              f"echo 'To see the stack trace of this error execute with --v=5 or higher' >&2; exit 1")
+    marker = tmp_path / "marker"
+    outcome = run_local(tmp_path, [_kubeadm_step_play(["sh", "-c", script], marker)], extravars={
+        "kubernetes_token": TOKEN, "kubernetes_certificate_key": CERTIFICATE_KEY})
+    assert outcome.status == "failed"
+    (failure,) = outcome.failures
+    assert failure.task == "Stop when it failed, for the stand-in step"
+    assert failure.reason.startswith("the stand-in step failed (exit 1): error execution phase preflight")
+    assert "[ERROR Port-6443]: Port 6443 is in use" in failure.reason
+    assert not marker.exists()
+    for path in (tmp_path / "run/artifacts").rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            for value in (TOKEN, secret, CERTIFICATE_KEY):
+                assert value not in text, f"a credential leaked into {path}"
+
+
+def test_a_kubeadm_step_that_succeeds_lets_the_run_go_on(root: None, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    outcome = run_local(tmp_path, [_kubeadm_step_play(["true"], marker)], extravars={
+        "kubernetes_token": TOKEN, "kubernetes_certificate_key": CERTIFICATE_KEY})
+    assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
+    # The command and the marker (no_log hides "changed" from the task's own result, not from the stats).
+    assert outcome.stats["localhost"].changed == 2
+    assert marker.read_text() == "done\n"
+
+
+def test_only_a_host_with_leftovers_is_reset_and_gets_its_certificates_back(
+        root: None, tree: Path, tmp_path: Path) -> None:
+    """In check mode: neither the reset nor the certificates are carried out; the certificates report
+    what they would put back, and they run on the same condition as the reset."""
+    (tmp_path / "cp1").mkdir()
+    (tmp_path / "cp1/admin.conf").write_text("left by a failed kubeadm init\n")
+    play = {"name": "Undo a failed attempt", "hosts": "cp1:w1", "gather_facts": False, "check_mode": True,
+            "tasks": [{"name": "Undo", "ansible.builtin.import_role": {"name": "kubernetes", "tasks_from": "reset"}}]}
+    outcome = run_local(tmp_path, [play], groups={"control_plane": ["cp1"], "worker": ["w1"]}, extravars={
+        "provisioner_tree": str(tree),
+        "provisioner_validators": {},
+        "provisioner_pending_dir": str(tmp_path / "pending"),
+        "kubernetes_kubeadm_leftovers": [str(tmp_path / "{{ inventory_hostname }}/admin.conf"),
+                                         str(tmp_path / "{{ inventory_hostname }}/kubelet.conf")],
+    })
+    assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
+    tasks = list(_walk(_role_tasks("reset.yml")))
+    reset = tasks[_position(tasks, "Undo the earlier attempt (kubeadm reset, keeping etcd's data)")]
+    assert tasks[_position(tasks, "Put back the certificates kubeadm reset removed")]["when"] == reset["when"]
+    files = yaml.safe_load((tree / "hosts/cp1/files.yml").read_text())["files"]
+    public = [entry["dest"] for entry in files
+              if entry["dest"].startswith("/etc/kubernetes/pki/") and not entry["secret"]]
+    assert public and "/etc/kubernetes/pki/ca.crt" in public
+    restored = outcome.results_of("Put back the public certificates")
+    assert restored["cp1"].result["changed_files"] == public
+    assert restored["w1"].status == "skipped"
+    # no_log hides what the keys would change; that they ran shows.
+    keys = outcome.results_of("Put back the private keys")
+    assert keys["cp1"].status != "skipped" and keys["w1"].status == "skipped"
