@@ -9,7 +9,16 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from provisioner.cluster.model import DIRECTORY_PATTERN, NAME_PATTERN, URL_PATTERN, VERSION_PATTERN, ClusterFile
+from provisioner.cluster.model import (
+    DIRECTORY_PATTERN,
+    INTERFACE_PATTERN,
+    NAME_PATTERN,
+    RETENTION_PATTERN,
+    URL_PATTERN,
+    USER_PATTERN,
+    VERSION_PATTERN,
+    ClusterFile,
+)
 
 _TYPE_NAMES = {
     "int_type": "an integer",
@@ -27,6 +36,9 @@ _PATTERN_MEANINGS = {
     DIRECTORY_PATTERN: "an absolute path below / of letters, digits, '_', '.', '+', '-'",
     VERSION_PATTERN: "a version such as 1.31.4",
     URL_PATTERN: "an http://, https:// or file:// URL",
+    USER_PATTERN: "a user name (letters, digits, '_', '.', '-'; not starting with '-')",
+    INTERFACE_PATTERN: "a network interface name (up to 15 letters, digits, '_', '.', '-')",
+    RETENTION_PATTERN: "hours as a number, a duration such as 30m or 1h, or a revision count",
 }
 
 

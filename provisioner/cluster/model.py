@@ -17,11 +17,11 @@ _DNS_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 _DNS_NAME = re.compile(rf"^(?=.{{1,253}}$)({_DNS_LABEL}\.)*{_DNS_LABEL}$")
 
 
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$")
+USER_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$"
 # Linux interface names: at most 15 characters; nothing that could end a keepalived.conf statement.
-_INTERFACE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
+INTERFACE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"
 # etcd's --auto-compaction-retention: hours as a number, a Go duration, or (revision mode) a count.
-_RETENTION = re.compile(r"^(\d+|(\d+(\.\d+)?(ns|us|ms|s|m|h))+)$")
+RETENTION_PATTERN = r"^(\d+|(\d+(\.\d+)?(ns|us|ms|s|m|h))+)$"
 # v1beta4, the kubeadm config format rendered here, is read by kubeadm 1.31 and newer.
 MIN_KUBERNETES_MINOR = 31
 
@@ -59,20 +59,6 @@ def _ip_or_dns_name(value: str) -> str:
     return _ip_address(value)
 
 
-def _user(value: str) -> str:
-    if not _USER.match(value):
-        raise ValueError(f"expected a user name (letters, digits, '_', '.', '-'; not starting with '-'), "
-                         f"got {value!r}")
-    return value
-
-
-def _interface(value: str) -> str:
-    if not _INTERFACE.match(value):
-        raise ValueError(f"expected a network interface name (up to 15 letters, digits, '_', '.', '-'), "
-                         f"got {value!r}")
-    return value
-
-
 def _bastion(value: str) -> str:
     """[user@]host[:port], as ssh's ProxyJump takes it; host is a DNS name, IPv4 or [IPv6]."""
     user, _, rest = value.rpartition("@")
@@ -82,20 +68,14 @@ def _bastion(value: str) -> str:
         port = after.removeprefix(":") if after.startswith(":") else after
     elif rest.count(":") == 1:
         host, port = rest.split(":")
-    valid = (not user or _USER.match(user)) and (not port or (port.isdigit() and 1 <= int(port) <= 65535))
+    valid = (not user or re.fullmatch(USER_PATTERN, user)) and \
+        (not port or (port.isdigit() and 1 <= int(port) <= 65535))
     try:
         ipaddress.ip_address(host)
     except ValueError:
         valid = valid and bool(_DNS_NAME.match(host)) and not re.fullmatch(r"[0-9.]+", host)
     if not valid:
         raise ValueError(f"expected [user@]host[:port], got {value!r}")
-    return value
-
-
-def _retention(value: str) -> str:
-    if not _RETENTION.match(value):
-        raise ValueError(f"expected hours as a number, a duration such as 30m or 1h, or a revision count, "
-                         f"got {value!r}")
     return value
 
 
@@ -126,7 +106,7 @@ URL_PATTERN = r"^(https?|file)://\S+$"
 DIRECTORY_PATTERN = r"^(/[A-Za-z0-9_.+-]+)+/?$"
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=40)]
-User = Annotated[str, AfterValidator(_user)]
+User = Annotated[str, Field(pattern=USER_PATTERN)]
 IpAddress = Annotated[str, AfterValidator(_ip_address)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
@@ -163,7 +143,7 @@ class Endpoint(Strict):
     # VRRP router id shared by the load balancers; derived from the cluster name when absent.
     virtual_router_id: Annotated[int, Field(ge=1, le=255)] | None = None
     # Network interface keepalived binds the VIP to on load-balancer hosts.
-    interface: Annotated[str, AfterValidator(_interface)] = "eth0"
+    interface: Annotated[str, Field(pattern=INTERFACE_PATTERN)] = "eth0"
 
 
 class EtcdRelease(Strict):
@@ -181,7 +161,7 @@ class Etcd(Strict):
     quota_backend_bytes: Annotated[int, Field(ge=0)] = 2 * 1024**3
     snapshot_count: Annotated[int, Field(ge=1)] = 10000
     auto_compaction_mode: Literal["periodic", "revision"] = "periodic"
-    auto_compaction_retention: Annotated[str, AfterValidator(_retention)] = "1h"
+    auto_compaction_retention: Annotated[str, Field(pattern=RETENTION_PATTERN)] = "1h"
     metrics_port: Port = 2381
 
 

@@ -302,9 +302,9 @@ def test_only_a_host_with_leftovers_is_reset_and_gets_its_certificates_back(
     public = [entry["dest"] for entry in files
               if entry["dest"].startswith("/etc/kubernetes/pki/") and not entry["secret"]]
     assert public and "/etc/kubernetes/pki/ca.crt" in public
-    restored = outcome.results_of("Put back the public certificates")
+    restored = outcome.results_of("Place configuration files and certificates")
     assert restored["cp1"].result["changed_files"] == public
     assert restored["w1"].status == "skipped"
     # no_log hides what the keys would change; that they ran shows.
-    keys = outcome.results_of("Put back the private keys")
+    keys = outcome.results_of("Place private keys and secrets")
     assert keys["cp1"].status != "skipped" and keys["w1"].status == "skipped"
