@@ -6,7 +6,7 @@ import ipaddress
 from collections import Counter
 
 from provisioner.cluster.model import ClusterFile
-from provisioner.cluster.positions import Path, Positions, format_path
+from provisioner.cluster.positions import Path, Positions
 from provisioner.cluster.topology import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
 from provisioner.errors import Problem
 
@@ -21,10 +21,10 @@ class _Report:
         self.warnings: list[Problem] = []
 
     def error(self, path: Path, message: str) -> None:
-        self.errors.append(Problem(self.shown, format_path(path), message, self.positions.line(path)))
+        self.errors.append(Problem(self.shown, self.positions.field(path), message, self.positions.line(path)))
 
     def warn(self, path: Path, message: str) -> None:
-        self.warnings.append(Problem(self.shown, format_path(path), message, self.positions.line(path)))
+        self.warnings.append(Problem(self.shown, self.positions.field(path), message, self.positions.line(path)))
 
 
 def check_cluster(cluster: ClusterFile, positions: Positions, shown: str) -> tuple[list[Problem], list[Problem]]:
@@ -43,8 +43,8 @@ def _check_hosts(cluster: ClusterFile, report: _Report) -> None:
     for index, host in enumerate(cluster.hosts):
         for key, value in (("name", host.name), ("address", host.address)):
             if (key, value) in first_with:
-                report.error(("hosts", index, key),
-                             f"{value!r} is already used by hosts[{first_with[key, value]}]")
+                first = report.positions.field(("hosts", first_with[key, value]))
+                report.error(("hosts", index, key), f"{value!r} is already used by {first}")
             else:
                 first_with[key, value] = index
         for role, count in Counter(host.roles).items():
@@ -126,8 +126,8 @@ def _check_virtual_ip(cluster: ClusterFile, report: _Report) -> None:
         return
     for index, host in enumerate(cluster.hosts):
         if host.address == address:
-            report.error(("endpoint", "address"),
-                         f"the VIP {address} must be a free address, but hosts[{index}] ({host.name}) has it")
+            holder = report.positions.field(("hosts", index))
+            report.error(("endpoint", "address"), f"the VIP {address} must be a free address, but {holder} has it")
 
 
 def _check_etcd(cluster: ClusterFile, report: _Report) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from provisioner.cluster.checks import check_cluster
+from provisioner.cluster.document import read_document
 from provisioner.cluster.messages import describe
 from provisioner.cluster.model import ClusterFile
-from provisioner.cluster.positions import Positions, format_path
+from provisioner.cluster.positions import Positions
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError, Problem
 
@@ -37,22 +37,14 @@ def load_topology(path: Path) -> tuple[Topology, list[Problem]]:
 
 
 def parse_cluster(text: str, shown: str) -> tuple[ClusterFile, Positions]:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        reason = ": ".join(filter(None, [error.context, error.problem]))
-        raise InputError([Problem(shown, "", f"invalid YAML: {reason}", line)]) from None
-    except yaml.YAMLError as error:
-        raise InputError([Problem(shown, "", f"invalid YAML: {error}")]) from None
+    document = read_document(text, shown)
+    data = document.data
     if data is None:
         raise InputError([Problem(shown, "", "the file is empty; expected a mapping with name, layout and hosts")])
     if not isinstance(data, dict):
         raise InputError([Problem(shown, "", "expected a mapping at the top level (name, layout, hosts, ...)", 1)])
-    positions = Positions(root)
-    problems = [Problem(shown, format_path(p), "key appears more than once", line)
+    positions = Positions(document.root, data)
+    problems = [Problem(shown, positions.field(p), "key appears more than once", line)
                 for p, line in positions.duplicate_keys]
     try:
         cluster = ClusterFile.model_validate(data)
@@ -61,7 +53,7 @@ def parse_cluster(text: str, shown: str) -> tuple[ClusterFile, Positions]:
             loc = tuple(detail["loc"])
             if detail["type"] == "invalid_key":  # the key itself is the problem: point at its mapping
                 loc = loc[:-1]
-            problems.append(Problem(shown, format_path(loc), describe(detail), positions.line(loc)))
+            problems.append(Problem(shown, positions.field(loc), describe(detail), positions.line(loc)))
     if problems:
         raise InputError(problems)
     return cluster, positions

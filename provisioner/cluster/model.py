@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+NAME_MAX_LENGTH = 40
 _DNS_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 _DNS_NAME = re.compile(rf"^(?=.{{1,253}}$)({_DNS_LABEL}\.)*{_DNS_LABEL}$")
 
@@ -105,7 +106,7 @@ URL_PATTERN = r"^(https?|file)://\S+$"
 # An absolute path other than / itself, of plain path characters (it lands in units and shell commands).
 DIRECTORY_PATTERN = r"^(/[A-Za-z0-9_.+-]+)+/?$"
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=40)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH)]
 User = Annotated[str, Field(pattern=USER_PATTERN)]
 IpAddress = Annotated[str, AfterValidator(_ip_address)]
 Port = Annotated[int, Field(ge=1, le=65535)]
