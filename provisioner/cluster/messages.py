@@ -10,8 +10,10 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from provisioner.cluster.model import (
+    BOX_PATTERN,
     DIRECTORY_PATTERN,
     INTERFACE_PATTERN,
+    LOCAL_FILE_PATTERN,
     NAME_PATTERN,
     RETENTION_PATTERN,
     URL_PATTERN,
@@ -33,9 +35,11 @@ _TYPE_NAMES = {
 
 _PATTERN_MEANINGS = {
     NAME_PATTERN: "lowercase letters, digits and '-' (not first or last)",
-    DIRECTORY_PATTERN: "an absolute path below / of letters, digits, '_', '.', '+', '-'",
+    DIRECTORY_PATTERN: "an absolute path of letters, digits, '_', '.', '+', '-'",
     VERSION_PATTERN: "a version such as 1.31.4",
-    URL_PATTERN: "an http://, https:// or file:// URL",
+    URL_PATTERN: "an http://, https:// or file:// URL of letters, digits and ._~:/?@&=+,%[]-",
+    LOCAL_FILE_PATTERN: "a file path of letters, digits, spaces and _.+~/@=,- (not starting with '-' or a space)",
+    BOX_PATTERN: "a Vagrant box name such as debian/bookworm64 (letters, digits, '_', '.', '-', one '/')",
     USER_PATTERN: "a user name (letters, digits, '_', '.', '-'; not starting with '-')",
     INTERFACE_PATTERN: "a network interface name (up to 15 letters, digits, '_', '.', '-')",
     RETENTION_PATTERN: "hours as a number, a duration such as 30m or 1h, or a revision count",

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from provisioner.cluster.data_dir import data_dir_problem
+
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 NAME_MAX_LENGTH = 40
 _DNS_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
@@ -101,16 +103,30 @@ def _sha256(value: str) -> str:
     return value
 
 
+def _data_dir(value: str) -> str:
+    problem = data_dir_problem(value)
+    if problem:
+        raise ValueError(f"{problem}, got {value!r}")
+    return value
+
+
 VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
-URL_PATTERN = r"^(https?|file)://\S+$"
+# Values below reach Ansible variables (which template '{{'), shells, apt source lines and Ruby: only
+# characters that mean nothing to any of them. URLs: no quotes, '$', '{', '#' (an apt comment), spaces.
+URL_PATTERN = r"^(https?|file)://[A-Za-z0-9._~:/?@&=+,%\[\]-]+$"
 # An absolute path other than / itself, of plain path characters (it lands in units and shell commands).
 DIRECTORY_PATTERN = r"^(/[A-Za-z0-9_.+-]+)+/?$"
+# A file on the tool's machine (key, known_hosts): spaces allowed; no quotes, '%' (ssh tokens), '{', '$'.
+LOCAL_FILE_PATTERN = r"^[A-Za-z0-9_.+~/][A-Za-z0-9_.+~/@=, -]*$"
+# A Vagrant box: NAME or ORGANISATION/NAME, as Vagrant's registry spells them.
+BOX_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$"
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH)]
 User = Annotated[str, Field(pattern=USER_PATTERN)]
 IpAddress = Annotated[str, AfterValidator(_ip_address)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+LocalFile = Annotated[str, Field(pattern=LOCAL_FILE_PATTERN)]
 
 
 # Literals rather than enums: strict validation accepts the plain strings YAML gives.
@@ -128,9 +144,9 @@ class SshSettings(Strict):
 
     user: User | None = None
     port: Port | None = None
-    private_key: str | None = None
+    private_key: LocalFile | None = None
     # File of trusted host keys; host keys are checked strictly unless accept_new_host_keys is set.
-    known_hosts: str | None = None
+    known_hosts: LocalFile | None = None
     accept_new_host_keys: bool | None = None
     become: bool | None = None
     # Jump host as [user@]host[:port], passed to ssh as ProxyJump.
@@ -156,7 +172,8 @@ class Etcd(Strict):
     version: Annotated[str, Field(pattern=VERSION_PATTERN)] = "3.5.16"
     install: Literal["package", "release"] = "package"
     release: EtcdRelease | None = None
-    data_dir: Annotated[str, Field(pattern=DIRECTORY_PATTERN)] = "/var/lib/etcd"
+    # Safe to chown and chmod 0700 (see data_dir.py): not a system directory, a parent of one, or emptied.
+    data_dir: Annotated[str, Field(pattern=DIRECTORY_PATTERN), AfterValidator(_data_dir)] = "/var/lib/etcd"
     heartbeat_interval: Annotated[int, Field(ge=10, le=10000)] = 100
     election_timeout: Annotated[int, Field(ge=50, le=50000)] = 1000
     quota_backend_bytes: Annotated[int, Field(ge=0)] = 2 * 1024**3
@@ -185,7 +202,7 @@ class Resources(Strict):
 
 
 class Vagrant(Strict):
-    box: str = "debian/bookworm64"
+    box: Annotated[str, Field(pattern=BOX_PATTERN)] = "debian/bookworm64"
     provider: Literal["libvirt", "virtualbox"] = "libvirt"
     control_plane: Resources = Resources(cpus=2, memory=2048)
     etcd: Resources = Resources(cpus=1, memory=1024)
