@@ -19,9 +19,14 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"templates folder not found next to {_PACKAGE}")
 
 
+def ruby_string(value: str) -> str:
+    """A Ruby single-quoted literal: nothing inside it runs (no #{...}), only \\ and \\' are escapes."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -29,6 +34,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    environment.filters["ruby_string"] = ruby_string
+    return environment
 
 
 def render_template(name: str, **values: Any) -> str:

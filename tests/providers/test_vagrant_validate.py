@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from provisioner.cluster.load import load_topology
+from provisioner.cluster.topology import Topology
 from provisioner.render import render
+from provisioner.render.vagrantfile import vagrantfile
 from tests.conftest import EXAMPLES
 
 pytestmark = [
@@ -83,3 +85,38 @@ def test_validate_really_checks_each_provider_block(provider: str, setting: str,
     result = _validate(out, provider, tmp_path)
     assert result.returncode != 0
     assert "cpus_misspelt" in result.stdout + result.stderr
+
+
+RUBY_PAYLOADS = {
+    "interpolation": '#{File.write(%q(MARKER), %q(ran))}',
+    "quote": "x', File.write('MARKER', 'ran'), '",
+    "backslash and quote": "x\\', File.write('MARKER', 'ran'), '",
+}
+
+
+@pytest.mark.parametrize("payload", RUBY_PAYLOADS.values(), ids=RUBY_PAYLOADS.keys())
+def test_code_in_a_cluster_value_does_not_run_during_validate(payload: str, tmp_path: Path) -> None:
+    # The model refuses such a box name (tests/cluster/bad/code_in_strings.yaml); the Vagrantfile must
+    # still not run it, so the value is put in here past the model's checks.
+    marker = tmp_path / "ran"
+    topology, _ = load_topology(CLUSTER_FILES[0])
+    cluster = topology.cluster
+    vagrant = cluster.vagrant.model_copy(update={"box": payload.replace("MARKER", str(marker))})
+    out = tmp_path / "build"
+    out.mkdir()
+    (out / "Vagrantfile").write_text(vagrantfile(Topology(cluster.model_copy(update={"vagrant": vagrant}),
+                                                          source=topology.source)))
+    result = _validate(out, "virtualbox", tmp_path)
+    assert not marker.exists(), "the box name ran as Ruby code"
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_payload_would_run_if_the_value_were_double_quoted(tmp_path: Path) -> None:
+    # Guards the test above: the same payload in a double-quoted Ruby string does run during validate.
+    marker = tmp_path / "ran"
+    out = _rendered(CLUSTER_FILES[0], tmp_path)
+    vagrantfile_path = out / "Vagrantfile"
+    payload = RUBY_PAYLOADS["interpolation"].replace("MARKER", str(marker))
+    vagrantfile_path.write_text(vagrantfile_path.read_text().replace("'debian/bookworm64'", f'"{payload}"'))
+    _validate(out, "virtualbox", tmp_path)
+    assert marker.read_text() == "ran"
