@@ -9,6 +9,7 @@ from provisioner.cluster.model import ClusterFile
 from provisioner.cluster.positions import Path, Positions
 from provisioner.cluster.topology import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
 from provisioner.errors import Problem
+from provisioner.inventory_names import RESERVED_HOST_NAMES
 
 MAX_RECOMMENDED_ETCD_MEMBERS = 7
 
@@ -41,6 +42,9 @@ def check_cluster(cluster: ClusterFile, positions: Positions, shown: str) -> tup
 def _check_hosts(cluster: ClusterFile, report: _Report) -> None:
     first_with: dict[tuple[str, str], int] = {}
     for index, host in enumerate(cluster.hosts):
+        if host.name in RESERVED_HOST_NAMES:
+            report.error(("hosts", index, "name"), f"expected a name the Ansible inventory does not use itself "
+                                                   f"({', '.join(RESERVED_HOST_NAMES)}), got {host.name!r}")
         for key, value in (("name", host.name), ("address", host.address)):
             if (key, value) in first_with:
                 first = report.positions.field(("hosts", first_with[key, value]))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from provisioner.cluster.model import ROLES
 from provisioner.cluster.topology import Connection, Topology
 from provisioner.hostpaths import PYTHON_INTERPRETER
+from provisioner.inventory_names import INVENTORY_GROUPS
 from provisioner.providers.base import SshTarget
 
 
@@ -41,7 +41,7 @@ def inventory(topology: Topology, targets: list[SshTarget]) -> dict[str, Any]:
     """`targets` say how SSH reaches each host (the provider decides: cluster file, Vagrant, lab)."""
     hosts = {target.host: _host_vars(target) for target in targets}
     groups: dict[str, Any] = {}
-    for role in ROLES:
+    for role in INVENTORY_GROUPS:
         members = {host.name: None for host in topology.hosts_with(role)}
         if role == "load_balancer" and not topology.load_balancer_hosts:
             members = {}
