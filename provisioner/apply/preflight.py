@@ -7,7 +7,8 @@ from datetime import datetime
 
 from provisioner.apply.probe import HostProbe, Listener
 from provisioner.cluster.model import Host
-from provisioner.cluster.topology import ETCD_CLIENT_PORT, ETCD_PEER_PORT, Topology
+from provisioner.cluster.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
+from provisioner.cluster.topology import Topology
 
 # Oldest releases whose packages (etcd 3.4+, haproxy 2.x, keepalived 2.x) the rendered files need.
 MINIMUM_VERSIONS = {"debian": 12, "ubuntu": 22}

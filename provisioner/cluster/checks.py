@@ -6,8 +6,9 @@ import ipaddress
 from collections import Counter
 
 from provisioner.cluster.model import ClusterFile
+from provisioner.cluster.ports import clashes, listeners
 from provisioner.cluster.positions import Path, Positions
-from provisioner.cluster.topology import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
+from provisioner.cluster.topology import roles_played
 from provisioner.errors import Problem
 from provisioner.inventory_names import RESERVED_HOST_NAMES
 
@@ -35,6 +36,7 @@ def check_cluster(cluster: ClusterFile, positions: Positions, shown: str) -> tup
     _check_layout(cluster, report)
     _check_endpoint(cluster, report)
     _check_etcd(cluster, report)
+    _check_ports(cluster, report)
     _check_kubernetes(cluster, report)
     return report.errors, report.warnings
 
@@ -110,14 +112,6 @@ def _check_endpoint(cluster: ClusterFile, report: _Report) -> None:
             report.error(("hosts", index, "roles"),
                          f"role load_balancer is only used with endpoint.load_balancer: keepalived "
                          f"(found {endpoint.load_balancer!r})")
-    for index in balancer_indexes:
-        host = cluster.hosts[index]
-        taken = {APISERVER_PORT: "the kube-apiserver"} if "control_plane" in host.roles else {}
-        if "etcd" in host.roles or (cluster.layout == "stacked" and "control_plane" in host.roles):
-            taken |= {ETCD_CLIENT_PORT: "etcd clients", ETCD_PEER_PORT: "etcd peers"}
-        if endpoint.port in taken:
-            report.error(("endpoint", "port"), f"port {endpoint.port} is used by {taken[endpoint.port]} on "
-                                               f"{host.name}, which is also a load balancer")
 
 
 def _check_virtual_ip(cluster: ClusterFile, report: _Report) -> None:
@@ -144,8 +138,19 @@ def _check_etcd(cluster: ClusterFile, report: _Report) -> None:
         report.error(("etcd", "election_timeout"),
                      f"expected at least 5 x heartbeat_interval ({5 * etcd.heartbeat_interval}), "
                      f"got {etcd.election_timeout}")
-    if etcd.metrics_port in (ETCD_CLIENT_PORT, ETCD_PEER_PORT):
-        report.error(("etcd", "metrics_port"), f"port {etcd.metrics_port} is etcd's own client or peer port")
+
+
+def _check_ports(cluster: ClusterFile, report: _Report) -> None:
+    """A port the file sets must be free on every host that listens on it: one line per key and clash."""
+    hosts_by_clash: dict[tuple[tuple[str, ...], int, str], list[str]] = {}
+    for host in cluster.hosts:
+        for listener, others in clashes(listeners(cluster, roles_played(cluster.layout, host.roles))):
+            assert listener.key is not None
+            users = " and ".join(other.service for other in others)
+            hosts_by_clash.setdefault((listener.key, listener.port, users), []).append(host.name)
+    for (key, port, users), hosts in hosts_by_clash.items():
+        report.error(key, f"expected a port that is free on {', '.join(hosts)}, got {port}, which {users} "
+                          f"{'use' if ' and ' in users else 'uses'} there")
 
 
 def _check_kubernetes(cluster: ClusterFile, report: _Report) -> None:

@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from provisioner.cluster.model import ClusterFile, Host, Role, SshSettings
-
-ETCD_CLIENT_PORT = 2379
-ETCD_PEER_PORT = 2380
-APISERVER_PORT = 6443
+from provisioner.cluster.model import ClusterFile, Host, Layout, Role, SshSettings
+from provisioner.cluster.ports import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
 
 
 def url_host(address: str) -> str:
@@ -21,6 +18,14 @@ def url_host(address: str) -> str:
         return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
     except ValueError:
         return address
+
+
+def roles_played(layout: Layout, roles: list[Role]) -> frozenset[Role]:
+    """Roles a host really plays: in the stacked layout every control-plane host runs etcd."""
+    played = set(roles)
+    if layout == "stacked" and "control_plane" in played:
+        played.add("etcd")
+    return frozenset(played)
 
 
 def etcd_tolerated_losses(members: int) -> int:
@@ -83,11 +88,7 @@ class Topology:
         return self.cluster.hosts
 
     def roles_of(self, host: Host) -> frozenset[Role]:
-        """Roles the host really plays: in the stacked layout every control-plane host runs etcd."""
-        roles = set(host.roles)
-        if self.layout == "stacked" and "control_plane" in roles:
-            roles.add("etcd")
-        return frozenset(roles)
+        return roles_played(self.cluster.layout, host.roles)
 
     def hosts_with(self, role: Role) -> list[Host]:
         return [host for host in self.hosts if role in self.roles_of(host)]

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 
 from provisioner import hostpaths
 from provisioner.cluster.model import Host
-from provisioner.cluster.topology import APISERVER_PORT, Topology
+from provisioner.cluster.ports import APISERVER_PORT
+from provisioner.cluster.topology import Topology
 
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"

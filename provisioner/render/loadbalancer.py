@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from provisioner import hostpaths
 from provisioner.cluster.model import Host
-from provisioner.cluster.topology import APISERVER_PORT, Topology
+from provisioner.cluster.ports import APISERVER_PORT
+from provisioner.cluster.topology import Topology
 from provisioner.render.templating import render_template
 
 # The first load balancer is preferred; each next one a step lower, so the order in the file decides.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from provisioner import hostpaths
-from provisioner.cluster.topology import ETCD_CLIENT_PORT, Topology
+from provisioner.cluster.ports import ETCD_CLIENT_PORT
+from provisioner.cluster.topology import Topology
 from provisioner.verify.expect import CannotCheck
 from provisioner.verify.fleet import Fleet, Target
 from provisioner.verify.probes import etcdctl, files, http, services

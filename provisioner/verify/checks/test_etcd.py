@@ -4,7 +4,8 @@ cluster, healthy, and its data and certificates in order."""
 from __future__ import annotations
 
 from provisioner import hostpaths
-from provisioner.cluster.topology import ETCD_CLIENT_PORT, ETCD_PEER_PORT, Topology
+from provisioner.cluster.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
+from provisioner.cluster.topology import Topology
 from provisioner.verify import facts
 from provisioner.verify.expect import CannotCheck, expect, listing
 from provisioner.verify.fleet import Target

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.cluster.topology import APISERVER_PORT, Topology, url_host
+from provisioner.cluster.ports import APISERVER_PORT
+from provisioner.cluster.topology import Topology, url_host
 from provisioner.verify.expect import CannotCheck, expect, listing
 from provisioner.verify.fleet import Fleet, Target
 from provisioner.verify.probes import kubernetes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.cluster.topology import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
+from provisioner.cluster.ports import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
 from provisioner.verify import facts
 from provisioner.verify.expect import expect, listing
 from provisioner.verify.fleet import Target

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from provisioner import hostpaths
-from provisioner.cluster.topology import APISERVER_PORT, Topology
+from provisioner.cluster.ports import APISERVER_PORT
+from provisioner.cluster.topology import Topology
 from provisioner.verify import facts
 from provisioner.verify.expect import CannotCheck, expect, listing
 from provisioner.verify.fleet import Fleet, Target
