@@ -37,6 +37,7 @@ def check_cluster(cluster: ClusterFile, positions: Positions, shown: str) -> tup
     _check_endpoint(cluster, report)
     _check_etcd(cluster, report)
     _check_ports(cluster, report)
+    _check_address_families(cluster, report)
     _check_kubernetes(cluster, report)
     return report.errors, report.warnings
 
@@ -151,6 +152,36 @@ def _check_ports(cluster: ClusterFile, report: _Report) -> None:
     for (key, port, users), hosts in hosts_by_clash.items():
         report.error(key, f"expected a port that is free on {', '.join(hosts)}, got {port}, which {users} "
                           f"{'use' if ' and ' in users else 'uses'} there")
+
+
+def _family(address: str) -> str | None:
+    try:
+        return f"IPv{ipaddress.ip_address(address).version}"
+    except ValueError:
+        return None  # a DNS name
+
+
+def _check_address_families(cluster: ClusterFile, report: _Report) -> None:
+    """One address family for the whole cluster: each host has one address in the file, so a host of
+    the other family could not reach etcd peers, backends or the VIP; kube-apiserver also refuses a
+    service subnet of another family than the address it advertises."""
+    family = _family(cluster.hosts[0].address)
+    first = report.positions.field(("hosts", 0))
+    for index, host in enumerate(cluster.hosts[1:], start=1):
+        if _family(host.address) != family:
+            report.error(("hosts", index, "address"), f"expected an {family} address, as {first} has (one "
+                                                      f"address family per cluster), got {host.address!r}")
+    endpoint = cluster.endpoint
+    # An external load balancer may well translate between families; keepalived and `none` cannot.
+    if endpoint is not None and endpoint.load_balancer != "external" and \
+            _family(endpoint.address) not in (None, family):
+        holder = "the VIP on the load balancers" if endpoint.load_balancer == "keepalived" else "a host's address"
+        report.error(("endpoint", "address"), f"expected an {family} address like the hosts ({holder}), got "
+                                              f"{endpoint.address!r}")
+    kubernetes = cluster.kubernetes
+    for key, subnet in (("service_subnet", kubernetes.service_subnet), ("pod_subnet", kubernetes.pod_subnet)):
+        if f"IPv{ipaddress.ip_network(subnet).version}" != family:
+            report.error(("kubernetes", key), f"expected an {family} network like the hosts' addresses, got {subnet!r}")
 
 
 def _check_kubernetes(cluster: ClusterFile, report: _Report) -> None:
