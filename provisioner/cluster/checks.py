@@ -8,7 +8,7 @@ from collections import Counter
 from provisioner.cluster.model import ClusterFile
 from provisioner.cluster.ports import clashes, listeners
 from provisioner.cluster.positions import Path, Positions
-from provisioner.cluster.topology import roles_played
+from provisioner.cluster.topology import etcd_tolerated_losses, roles_played
 from provisioner.errors import Problem
 from provisioner.inventory_names import RESERVED_HOST_NAMES
 
@@ -82,9 +82,14 @@ def _check_layout(cluster: ClusterFile, report: _Report) -> None:
                              "in the external layout etcd hosts are dedicated: remove load_balancer")
     if cluster.layout == "external" and etcd_count == 0:
         report.error(("hosts",), "the external layout needs hosts with role etcd (found none)")
-    elif etcd_count and etcd_count % 2 == 0:
-        report.warn(("hosts",), f"{etcd_count} etcd members tolerate no more losses than {etcd_count - 1}; "
-                                "an odd number (3 or 5) is recommended")
+    elif etcd_count == 1:
+        report.warn(("hosts",), "a single etcd member: losing its host stops the API, and the cluster's data has "
+                                "no second copy; 3 members survive the loss of one")
+    elif etcd_count % 2 == 0:
+        survived = etcd_tolerated_losses(etcd_count)
+        report.warn(("hosts",), f"{etcd_count} etcd members survive {survived} host loss{'es' if survived > 1 else ''}"
+                                f", as {etcd_count - 1} would, with one more host that can fail; use an odd number "
+                                "(3 or 5)")
     if etcd_count > MAX_RECOMMENDED_ETCD_MEMBERS:
         report.warn(("hosts",), f"{etcd_count} etcd members: more than {MAX_RECOMMENDED_ETCD_MEMBERS} slows "
                                 "every write; 5 is the usual production size")
@@ -101,13 +106,18 @@ def _check_endpoint(cluster: ClusterFile, report: _Report) -> None:
         if balancer_indexes:
             report.error(("endpoint",), "hosts with role load_balancer need endpoint.load_balancer: keepalived")
         return
+    if endpoint.load_balancer == "none" and len(control_planes) > 1:
+        report.warn(("endpoint", "load_balancer"), f"none with {len(control_planes)} control-plane hosts: clients "
+                                                   "reach only endpoint.address, so losing that host stops the API; "
+                                                   "keepalived or external spreads them over every control-plane host")
     if endpoint.load_balancer == "keepalived":
         _check_virtual_ip(cluster, report)
         if not balancer_indexes:
             report.error(("endpoint", "load_balancer"),
                          "keepalived needs at least one host with role load_balancer (found none)")
         elif len(balancer_indexes) == 1:
-            report.warn(("endpoint", "load_balancer"), "a single load_balancer host is a single point of failure")
+            report.warn(("endpoint", "load_balancer"), "a single load_balancer host: losing it takes the endpoint "
+                                                       "down for every client; 2 survive the loss of one")
     else:
         for index in balancer_indexes:
             report.error(("hosts", index, "roles"),
