@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 
+from provisioner.cluster.availability import etcd_tolerated_losses
 from provisioner.cluster.model import ClusterFile
 from provisioner.cluster.ports import clashes, listeners
 from provisioner.cluster.positions import Path, Positions
-from provisioner.cluster.topology import etcd_tolerated_losses, roles_played
+from provisioner.cluster.topology import roles_played
 from provisioner.errors import Problem
 from provisioner.inventory_names import RESERVED_HOST_NAMES
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from provisioner.cluster.availability import HostLossesSurvived, host_losses_survived
 from provisioner.cluster.model import ClusterFile, Host, Layout, Role, SshSettings
 from provisioner.cluster.ports import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT
 
@@ -26,11 +27,6 @@ def roles_played(layout: Layout, roles: list[Role]) -> frozenset[Role]:
     if layout == "stacked" and "control_plane" in played:
         played.add("etcd")
     return frozenset(played)
-
-
-def etcd_tolerated_losses(members: int) -> int:
-    """Members that can be lost with quorum kept: 1 -> 0, 3 -> 1, 4 -> 1, 5 -> 2, 7 -> 3."""
-    return max(members - 1, 0) // 2
 
 
 @dataclass(frozen=True)
@@ -130,20 +126,12 @@ class Topology:
     def etcd_quorum(self) -> int:
         return len(self.etcd_members) // 2 + 1
 
-    @property
-    def etcd_tolerated_losses(self) -> int:
-        return etcd_tolerated_losses(len(self.etcd_members))
-
-    @property
-    def api_tolerated_losses(self) -> int:
-        """Hosts the API can lose and still answer: every layer it needs must survive the loss."""
-        control_plane = max(len(self.control_plane_hosts) - 1, 0)
-        if self.layout == "stacked":
-            # Losing a stacked host loses an apiserver and an etcd member at once.
-            control_plane = min(control_plane, self.etcd_tolerated_losses)
-        if self.endpoint.load_balancer == "keepalived":
-            control_plane = min(control_plane, len(self.load_balancer_hosts) - 1)
-        return control_plane
+    @cached_property
+    def host_losses_survived(self) -> HostLossesSurvived:
+        return host_losses_survived(etcd_members=len(self.etcd_members),
+                                    control_plane_hosts=len(self.control_plane_hosts),
+                                    load_balancer=self.endpoint.load_balancer,
+                                    load_balancer_hosts=len(self.load_balancer_hosts))
 
     @cached_property
     def endpoint(self) -> ApiEndpoint:
