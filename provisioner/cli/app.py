@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -41,10 +42,30 @@ def _commands() -> None:
     """Keeps `provisioner COMMAND` a group even while a single command is registered."""
 
 
+def _click_class(name: str) -> type[Exception]:
+    """A class of the command-line parser typer runs on (typer carries its own copy of click), found
+    from the one usage error typer exports."""
+    return next(base for base in typer.BadParameter.__mro__ if base.__name__ == name)
+
+
+_PARSER_ERROR = _click_class("ClickException")
+_USAGE_ERROR = _click_class("UsageError")
+
+
 def main() -> None:
-    # Usage errors are the CLI library's (exit 2); our own errors are printed one line each.
+    # Every error, the command-line parser's included, is printed one line each, like bad input.
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="provisioner")
+    except _PARSER_ERROR as error:
+        parser_error: Any = error
+        if type(error).__name__ == "NoArgsIsHelpError":
+            parser_error.show()  # the help a plain `provisioner` or `provisioner lab` asks for
+        else:
+            output.fail([usage_line(parser_error)])
+        sys.exit(parser_error.exit_code)
+    except typer.Abort:
+        output.fail(["aborted"])
+        sys.exit(1)
     except ProvisionerError as error:
         output.fail(error.lines())
         sys.exit(error.exit_code)
@@ -56,3 +77,14 @@ def main() -> None:
             raise
         output.fail([f"unexpected {type(error).__name__}: {error} (set PROVISIONER_DEBUG=1 for the traceback)"])
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def usage_line(error: Any) -> str:
+    """`provisioner render: No such option: --bogus (Possible options: --out); see provisioner render --help`."""
+    message = "; ".join(line.strip() for line in error.format_message().splitlines() if line.strip()).rstrip(".")
+    context = getattr(error, "ctx", None) if isinstance(error, _USAGE_ERROR) else None
+    if context is None:
+        return message
+    return f"{context.command_path}: {message}; see {context.command_path} --help"

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli import output
-from provisioner.cli.common import ClusterArg, load
+from provisioner.cli.common import ClusterArg, host_named, load
 from provisioner.providers.lab import LabProvider, lab_for
 
 lab_app = typer.Typer(no_args_is_help=True, help="A local lab: one systemd-nspawn machine per host, on a bridge "
@@ -49,19 +49,25 @@ def down_command(cluster_file: ClusterArg) -> None:
 @lab_app.command("ssh", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ssh_command(ctx: typer.Context, cluster_file: ClusterArg, host: HostArg) -> None:
     """Open a shell on a machine, or run the command given after `--`."""
-    argv = lab_for(load(cluster_file)).ssh_command(host, ctx.args)
+    topology = load(cluster_file)
+    name = host_named(topology, cluster_file, host).name
+    argv = lab_for(topology).ssh_command(name, ctx.args)
     os.execvp(argv[0], argv)
 
 
 @lab_app.command("stop")
 def stop_command(cluster_file: ClusterArg, host: HostArg) -> None:
     """Power one machine off (its disk stays), for failure drills."""
-    lab_for(load(cluster_file)).stop(host)
+    topology = load(cluster_file)
+    name = host_named(topology, cluster_file, host).name
+    lab_for(topology).stop(name)
     _progress(f"{host} is off")
 
 
 @lab_app.command("start")
 def start_command(cluster_file: ClusterArg, host: HostArg) -> None:
     """Power one machine on again; returns when it answers SSH."""
-    lab_for(load(cluster_file)).start(host)
+    topology = load(cluster_file)
+    name = host_named(topology, cluster_file, host).name
+    lab_for(topology).start(name)
     _progress(f"{host} answers SSH")
