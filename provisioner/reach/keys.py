@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from provisioner.cluster.positions import format_path
 from provisioner.cluster.topology import Topology
 from provisioner.errors import Problem
 from provisioner.providers.base import SshTarget
@@ -20,7 +21,7 @@ def missing_private_keys(topology: Topology, targets: list[SshTarget]) -> list[P
             continue
         index = index_of[target.host]
         if topology.hosts[index].ssh.private_key:
-            field = f"hosts[{index}].ssh.private_key"
+            field = format_path(("hosts", index, "ssh", "private_key"), {index: target.host})
         elif topology.cluster.ssh.private_key:
             field = "ssh.private_key"
         else:  # recorded by `provisioner vagrant up`
