@@ -149,7 +149,7 @@ def test_ping_names_every_failing_host_with_its_reason(sshd: Sshd, tmp_path: Pat
     result = run_cli("ping", str(cluster), "--out", str(tmp_path / "build"))
 
     assert result.exit_code == 1
-    failures = {line.split()[1]: line for line in result.stderr.splitlines()}
+    failures = {line.split()[1]: line for line in result.stderr.splitlines() if line.startswith("error: ")}
     assert sorted(failures) == ["badkey", "changed", "closed", "unknown"]
     assert "host key mismatch" in failures["changed"]
     assert "host key unknown" in failures["unknown"]

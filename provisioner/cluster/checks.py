@@ -7,7 +7,7 @@ from collections import Counter
 
 from provisioner.cluster.availability import etcd_tolerated_losses
 from provisioner.cluster.model import ClusterFile
-from provisioner.cluster.ports import clashes, listeners
+from provisioner.cluster.ports import APISERVER_PORT, clashes, listeners
 from provisioner.cluster.positions import Path, Positions
 from provisioner.cluster.topology import roles_played
 from provisioner.errors import Problem
@@ -107,6 +107,8 @@ def _check_endpoint(cluster: ClusterFile, report: _Report) -> None:
         if balancer_indexes:
             report.error(("endpoint",), "hosts with role load_balancer need endpoint.load_balancer: keepalived")
         return
+    if endpoint.load_balancer == "none":
+        _check_direct_endpoint(cluster, report)
     if endpoint.load_balancer == "none" and len(control_planes) > 1:
         report.warn(("endpoint", "load_balancer"), f"none with {len(control_planes)} control-plane hosts: clients "
                                                    "reach only endpoint.address, so losing that host stops the API; "
@@ -124,6 +126,20 @@ def _check_endpoint(cluster: ClusterFile, report: _Report) -> None:
             report.error(("hosts", index, "roles"),
                          f"role load_balancer is only used with endpoint.load_balancer: keepalived "
                          f"(found {endpoint.load_balancer!r})")
+
+
+def _check_direct_endpoint(cluster: ClusterFile, report: _Report) -> None:
+    """Without a load balancer, clients reach a kube-apiserver directly: the endpoint is one of them."""
+    assert cluster.endpoint is not None
+    address, port = cluster.endpoint.address, cluster.endpoint.port
+    if _family(address) is None:
+        return  # a DNS name: where it points is the operator's to keep right
+    if not any(host.address == address and "control_plane" in host.roles for host in cluster.hosts):
+        report.error(("endpoint", "address"), "expected the address of a control-plane host (with load_balancer: "
+                                              f"none clients reach a kube-apiserver directly), got {address!r}")
+    if port != APISERVER_PORT:
+        report.error(("endpoint", "port"), f"expected {APISERVER_PORT}, the kube-apiserver's port (with "
+                                           f"load_balancer: none clients reach it directly), got {port}")
 
 
 def _check_virtual_ip(cluster: ClusterFile, report: _Report) -> None:
@@ -183,12 +199,11 @@ def _check_address_families(cluster: ClusterFile, report: _Report) -> None:
             report.error(("hosts", index, "address"), f"expected an {family} address, as {first} has (one "
                                                       f"address family per cluster), got {host.address!r}")
     endpoint = cluster.endpoint
-    # An external load balancer may well translate between families; keepalived and `none` cannot.
-    if endpoint is not None and endpoint.load_balancer != "external" and \
+    # An external load balancer may well translate between families; with `none` the endpoint is a host.
+    if endpoint is not None and endpoint.load_balancer == "keepalived" and \
             _family(endpoint.address) not in (None, family):
-        holder = "the VIP on the load balancers" if endpoint.load_balancer == "keepalived" else "a host's address"
-        report.error(("endpoint", "address"), f"expected an {family} address like the hosts ({holder}), got "
-                                              f"{endpoint.address!r}")
+        report.error(("endpoint", "address"), f"expected an {family} address like the hosts (the VIP on the load "
+                                              f"balancers), got {endpoint.address!r}")
     kubernetes = cluster.kubernetes
     for key, subnet in (("service_subnet", kubernetes.service_subnet), ("pod_subnet", kubernetes.pod_subnet)):
         if f"IPv{ipaddress.ip_network(subnet).version}" != family:
