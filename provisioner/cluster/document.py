@@ -8,6 +8,7 @@ always answers within a second with exit status 2:
 - aliases that expand to more values than any cluster file has ("billion laughs"), nest deeper through
   aliases than the text shows, or refer to the node that holds them (a cycle), checked on the composed
   node graph, where an alias is one shared node, before anything walks the data as a tree.
+A value YAML cannot hold (a date such as 2024-02-30, an integer of 5,000 digits) is named with its line.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def read_document(text: str, shown: str) -> Document:
         reason = ": ".join(filter(None, [error.context, error.problem]))
         raise _refusal(shown, f"invalid YAML: {reason}", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as error:
-        raise _refusal(shown, f"invalid YAML: {error}") from None
+        raise _refusal(shown, f"invalid YAML: {' '.join(str(error).split())}") from None  # one line
     finally:
         loader.dispose()
 

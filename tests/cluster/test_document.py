@@ -31,8 +31,12 @@ def test_aliases_that_stay_small_are_read_like_written_out_values() -> None:
 
 
 def test_the_value_bound_counts_every_expanded_value() -> None:
-    # A list and MAX_VALUES - 1 scalars is the largest document allowed; one more value is refused.
-    scalars = ", ".join(["1"] * (MAX_VALUES - 1))
-    assert read_document(f"[{scalars}]", "f").data[0] == 1
+    # A list of 999 scalars is 1,000 values; the outer list, 99 aliases of it and 999 scalars make
+    # exactly MAX_VALUES, the most allowed; one scalar more is refused.
+    inner = ", ".join(["1"] * 999)
+    aliases = ", ".join(["*a"] * 98)
+    assert MAX_VALUES == 1 + 99 * 1000 + 999
+    largest = f"[&a [{inner}], {aliases}, {inner}]"
+    assert len(read_document(largest, "f").data) == 1 + 98 + 999
     with pytest.raises(InputError, match="values once aliases are expanded"):
-        read_document(f"[{scalars}, 1]", "f")
+        read_document(f"[&a [{inner}], {aliases}, {inner}, 1]", "f")
