@@ -40,3 +40,16 @@ def test_missing_lab_tools_are_one_line_each_with_the_fix_and_exit_2(tmp_path: P
     assert "error: systemd-nspawn not found: run apt-get install -y systemd-container debootstrap\n" in result.stderr
     assert "error: debootstrap not found: run apt-get install -y debootstrap\n" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_lab_ssh_to_a_known_host_runs_ssh_with_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[list[str]] = []
+
+    def execvp(program: str, argv: list[str]) -> None:
+        started.append(argv)
+        raise SystemExit(0)  # where the real execvp would have become ssh
+
+    monkeypatch.setattr("provisioner.cli.lab.os.execvp", execvp)
+    result = run_cli("lab", "ssh", str(EXAMPLES / "lab-stacked/cluster.yaml"), "cp2", "--", "hostname")
+    assert result.exit_code == 0, result.stderr
+    assert started[0][0] == "ssh" and started[0][-2:] == ["root@198.18.0.12", "hostname"]
