@@ -3,80 +3,32 @@ readers expect are the answers these programs give."""
 
 from __future__ import annotations
 
-import ipaddress
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from provisioner.render.pki import PkiMember, ensure_pki
 from provisioner.verify.probes import etcdctl, haproxy, http
+from tests.local_etcd import LocalEtcd, free_port, needs
 
 pytestmark = pytest.mark.tools
-
-
-def _needs(program: str) -> str:
-    found = shutil.which(program) or next(
-        (str(p) for p in (Path("/usr/sbin") / program, Path("/usr/bin") / program) if p.exists()), None)
-    if found is None:
-        pytest.skip(f"{program} is not installed (apt-get install -y etcd-server etcd-client haproxy)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _sh(command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60, check=False)
 
 
-@dataclass(frozen=True)
-class LocalEtcd:
-    url: str
-    member_client: etcdctl.ClientCertificate
-    apiserver_client: etcdctl.ClientCertificate
-    peer_url: str
-
-
 @pytest.fixture(scope="module")
 def local_etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEtcd]:
-    binary = _needs("etcd")
-    _needs("etcdctl")
-    folder = tmp_path_factory.mktemp("etcd")
-    pki = folder / "pki"
-    ensure_pki(pki, cluster_name="probe", etcd_members=[PkiMember("m1", ipaddress.IPv4Address("127.0.0.1"))])
-    etcd = pki / "etcd"
-    member = etcd / "members" / "m1"
-    client, peer = _free_port(), _free_port()
-    url, peer_url = f"https://127.0.0.1:{client}", f"https://127.0.0.1:{peer}"
-    data = folder / "data"
-    argv = [binary, "--name=m1", f"--data-dir={data}", f"--listen-client-urls={url}",
-            f"--advertise-client-urls={url}", f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}", f"--initial-cluster=m1={peer_url}",
-            "--client-cert-auth", f"--trusted-ca-file={etcd / 'ca.crt'}", f"--cert-file={member / 'server.crt'}",
-            f"--key-file={member / 'server.key'}", "--peer-client-cert-auth",
-            f"--peer-trusted-ca-file={etcd / 'ca.crt'}", f"--peer-cert-file={member / 'peer.crt'}",
-            f"--peer-key-file={member / 'peer.key'}", f"--listen-metrics-urls=http://127.0.0.1:{_free_port()}"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    needs("etcdctl")
+    etcd = LocalEtcd(tmp_path_factory.mktemp("etcd"))
+    etcd.start()
     try:
-        ca = str(etcd / "ca.crt")
-        yield LocalEtcd(
-            url,
-            etcdctl.ClientCertificate(ca, str(etcd / "healthcheck-client.crt"), str(etcd / "healthcheck-client.key")),
-            etcdctl.ClientCertificate(ca, str(etcd / "apiserver-etcd-client.crt"),
-                                      str(etcd / "apiserver-etcd-client.key")),
-            peer_url)
+        yield etcd
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        etcd.stop()
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +55,7 @@ def test_etcdctl_readers_understand_real_answers(ready_etcd: LocalEtcd) -> None:
 
 
 def test_etcdctl_names_an_endpoint_that_does_not_answer(ready_etcd: LocalEtcd) -> None:
-    silent = f"https://127.0.0.1:{_free_port()}"
+    silent = f"https://127.0.0.1:{free_port()}"
     result = _sh(etcdctl.etcdctl([ready_etcd.url, silent], ready_etcd.member_client, "endpoint", "status"))
     assert result.returncode != 0
     assert [s.endpoint for s in etcdctl.statuses(result.stdout)] == [ready_etcd.url]
@@ -126,7 +78,7 @@ def test_http_probe_sees_tls_only_with_client_certificates(ready_etcd: LocalEtcd
 
 def test_a_port_nobody_serves_is_not_a_tls_rejection(ready_etcd: LocalEtcd) -> None:
     ca = ready_etcd.apiserver_client.ca
-    [silent] = http.answers(_sh(http.get_command([http.Request(f"https://127.0.0.1:{_free_port()}/health",
+    [silent] = http.answers(_sh(http.get_command([http.Request(f"https://127.0.0.1:{free_port()}/health",
                                                                ca=ca)])).stdout)
     assert silent.status is None and not http.tls_rejected(silent), silent
 
@@ -140,9 +92,9 @@ def test_http_probe_reports_a_missing_client_certificate_file(ready_etcd: LocalE
 
 
 def test_haproxy_servers_state_reader_understands_a_real_haproxy(tmp_path: Path) -> None:
-    binary = _needs("haproxy")
+    binary = needs("haproxy")
     stats = tmp_path / "admin.sock"
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "haproxy.cfg"
     config.write_text(f"""global
     stats socket {stats} mode 600 level admin
