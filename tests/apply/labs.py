@@ -1,7 +1,8 @@
 """Lab copies of the example cluster files: own names and addresses, so the examples' labs stay free.
 
-Other people run labs on the same machine, so every lab here is named ap-<layout>, lives on
-198.18.1.0/24 (VIP .100) and keeps its state (key, known_hosts, machines) under a folder of the test.
+Other people run labs on the same machine, so every lab here is named <prefix><layout> (apply's: ap-),
+lives on its suite's own /24 (apply's: 198.18.1.0/24, VIP .100) and keeps its state (key, known_hosts,
+machines) under a folder of the test.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from tests.conftest import EXAMPLES, CliResult, run_cli
 SUBNET = "198.18.1"
 
 
-def lab_cluster_file(example: str, folder: Path, state_root: Path, **overrides: Any) -> Path:
-    """Writes folder/<name>/cluster.yaml: the example renamed to ap-<layout>, moved to 198.18.1.x, with
+def lab_cluster_file(example: str, folder: Path, state_root: Path, *, prefix: str = "ap-", subnet: str = SUBNET,
+                     **overrides: Any) -> Path:
+    """Writes folder/<name>/cluster.yaml: the example renamed to <prefix><layout>, moved to <subnet>.x, with
     SSH settings pointing at the lab's state under state_root. `overrides` replace top-level keys."""
     data = yaml.safe_load((EXAMPLES / example / "cluster.yaml").read_text())
-    name = "ap-" + example.removeprefix("lab-")
+    name = prefix + example.removeprefix("lab-")
     data["name"] = name
-    data["endpoint"]["address"] = _moved(data["endpoint"]["address"])
+    data["endpoint"]["address"] = _moved(data["endpoint"]["address"], subnet)
     for host in data["hosts"]:
-        host["address"] = _moved(host["address"])
+        host["address"] = _moved(host["address"], subnet)
     data["ssh"]["private_key"] = str(state_root / name / "id_ed25519")
     data["ssh"]["known_hosts"] = str(state_root / name / "known_hosts")
     data.update(overrides)
@@ -41,8 +43,8 @@ def lab_cluster_file(example: str, folder: Path, state_root: Path, **overrides: 
     return path
 
 
-def _moved(address: str) -> str:
-    return f"{SUBNET}.{address.rsplit('.', 1)[1]}"
+def _moved(address: str, subnet: str) -> str:
+    return f"{subnet}.{address.rsplit('.', 1)[1]}"
 
 
 def topology_of(cluster_file: Path) -> Topology:
