@@ -44,6 +44,7 @@ _STOP_WAIT_SECONDS = 10
 _POLL_SECONDS = 0.3
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _PROBES_MARK = "--- probes ---"
+_LINK_ADDRESS = re.compile(r"link/ether ([0-9A-Fa-f:]{17})")
 
 
 class WorkloadError(ProvisionerError):
@@ -88,6 +89,8 @@ class Workload:
         self.attempts: list[Attempt] | None = None
         self.probes: list[Probe] = []
         self._balancer_macs: dict[str, str] = {}
+        # Why some balancers cannot be named in the probes (unreachable at start, no Ethernet address).
+        self.balancer_problems: list[str] = []
         self._started = False
 
     @property
@@ -228,11 +231,18 @@ class Workload:
         interface = endpoint.interface if endpoint else "eth0"
 
         def mac_of(name: str) -> tuple[str, str]:
+            # `ip` asks the kernel over netlink in the host's own network namespace; /sys/class/net can
+            # show another namespace's devices in a container.
             try:
-                answer = self._run(f"cat /sys/class/net/{shlex.quote(interface)}/address", host=name, timeout=30)
-            except WorkloadError:
-                return "", name  # unreachable now: its probes stay unnamed
-            return answer.stdout.strip().lower(), name
+                answer = self._run(f"ip -o link show dev {shlex.quote(interface)}", host=name, timeout=30).stdout
+            except WorkloadError as error:
+                self.balancer_problems.append(str(error))  # its probes stay unnamed
+                return "", name
+            found = _LINK_ADDRESS.search(answer)
+            if found is None:
+                self.balancer_problems.append(f"{name}: no link-layer address on {interface}: {answer.strip()}")
+                return "", name
+            return found.group(1).lower(), name
 
         balancers = [host.name for host in self.topology.load_balancer_hosts if host.name in self._targets]
         if not balancers:

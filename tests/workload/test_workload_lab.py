@@ -147,7 +147,7 @@ def test_the_prober_saw_the_endpoint_answer_from_the_vip_holder(leader_kill: Lea
     assert len(probes) >= 20
     assert all(probe.ok for probe in probes), [probe.error for probe in probes if not probe.ok][:3]
     assert {probe.balancer for probe in probes} == {leader_kill.vip_holder}, (
-        {probe.neighbor_mac for probe in probes}, leader_kill.workload._balancer_macs)
+        {probe.neighbor_mac for probe in probes}, leader_kill.workload.balancer_problems)
 
 
 def test_a_key_deleted_behind_the_writers_back_is_reported_lost(cluster: LabCluster,
