@@ -14,15 +14,16 @@ SUBNET_PREFIX = "198.18.2."
 LAB_STATE_ROOT = Path("/var/lib/provisioner/labs")
 
 
-def derived_cluster(example: str, name: str, folder: Path) -> Path:
-    """inventories/<example>/cluster.yaml with its name, addresses and SSH paths replaced; returns the copy."""
+def derived_cluster(example: str, name: str, folder: Path, prefix: str = SUBNET_PREFIX) -> Path:
+    """inventories/<example>/cluster.yaml with its name, addresses (moved to the /24 `prefix`) and SSH paths
+    replaced; returns the copy."""
     data: dict[str, Any] = yaml.safe_load((EXAMPLES / example / "cluster.yaml").read_text())
     data["name"] = name
-    data["endpoint"]["address"] = moved(data["endpoint"]["address"])
+    data["endpoint"]["address"] = moved(data["endpoint"]["address"], prefix)
     data["ssh"]["private_key"] = str(LAB_STATE_ROOT / name / "id_ed25519")
     data["ssh"]["known_hosts"] = str(LAB_STATE_ROOT / name / "known_hosts")
     for host in data["hosts"]:
-        host["address"] = moved(host["address"])
+        host["address"] = moved(host["address"], prefix)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "cluster.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -37,6 +38,6 @@ def ssh_argv(cluster_name: str, address: str, command: str) -> list[str]:
             "-o", "ConnectTimeout=10", f"root@{address}", command]
 
 
-def moved(address: str) -> str:
-    """An example's address in this suite's /24."""
-    return SUBNET_PREFIX + address.rsplit(".", 1)[1]
+def moved(address: str, prefix: str = SUBNET_PREFIX) -> str:
+    """An example's address in a suite's /24 (verify's by default)."""
+    return prefix + address.rsplit(".", 1)[1]

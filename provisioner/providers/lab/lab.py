@@ -114,6 +114,23 @@ class Lab:
             nspawn.stop({self.paths.root(target.name): pid})
         network.kill_processes_in(names.netns_name(self.cluster, target.name))
 
+    def power_off(self, host: str) -> None:
+        """Pulls the plug: every process of the machine is killed at once, with no orderly shutdown (a
+        failure drill's power loss). Its disk and network stay; `start` boots it again."""
+        target = self._host(host)
+        _require_prerequisites()
+        network.kill_processes_in(names.netns_name(self.cluster, target.name))
+        pid = self._running().get(target.name)
+        if pid is not None:
+            nspawn.stop({self.paths.root(target.name): pid})
+
+    def set_link(self, host: str, *, up: bool) -> None:
+        """Takes the machine's link on the lab bridge down (cut off from every other machine and from this
+        one) or up again; the machine itself keeps running."""
+        target = self._host(host)
+        _require_prerequisites()
+        network.set_link(names.veth_name(self.cluster, target.address), up=up)
+
     def start(self, host: str) -> None:
         """Powers one stopped machine on again; returns when it answers SSH."""
         target = self._host(host)

@@ -76,6 +76,10 @@ def ensure_machine_network(cluster: str, host: str, address: ipaddress.IPv4Addre
     return netns, veth
 
 
+def set_link(link: str, *, up: bool) -> None:
+    run(["ip", "link", "set", "dev", link, "up" if up else "down"])
+
+
 def remove_lab_network(cluster: str, recorded: Iterable[str] = ()) -> None:
     """Removes the lab's namespaces, veths and bridge: those recorded and any found by name prefix."""
     recorded = set(recorded)
