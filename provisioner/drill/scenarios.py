@@ -77,7 +77,7 @@ class Scenario:
 def scenarios_for(topology: Topology, capabilities: frozenset[Capability] = ALL_CAPABILITIES) -> list[Scenario]:
     """Every scenario this topology gets in an environment with these capabilities, in the order they run."""
     members = [host.name for host in topology.etcd_hosts]
-    tolerated = topology.etcd_tolerated_losses
+    tolerated = topology.host_losses_survived.etcd
     writes_after = _writes_after(tolerated)
     leader_survivable = len(members) > 1 and tolerated >= 1
     found = [
