@@ -15,6 +15,29 @@ def etcd_binary(topology: Topology) -> str:
     return hostpaths.ETCD_PACKAGE_BINARY
 
 
+# kube-apiserver's watch cache asks etcd for progress notifications to serve consistent reads from the
+# cache; kubeadm sets 5s for its own etcd (cmd/kubeadm/app/phases/etcd/local.go, getEtcdCommand).
+WATCH_PROGRESS_NOTIFY_INTERVAL_NS = 5_000_000_000
+
+
+def kubeadm_etcd_settings(topology: Topology) -> dict[str, Any]:
+    """What kubeadm adds for an etcd serving kube-apiserver, under the names this etcd reads.
+
+    A member checks its data against its peers' before serving (initial corruption check), and sends
+    watch progress notifications. etcd 3.4 (Debian 12's package) and 3.5 (Debian 13's, and releases)
+    know both as `experimental-*` keys; 3.6 renamed them (a feature gate and a plain key), as kubeadm
+    did for it. A package install may bring 3.4 or 3.5, so only a release of 3.6 or newer gets the new
+    names. Durations are nanoseconds in etcd's YAML file: it decodes them as JSON numbers.
+    """
+    etcd = topology.cluster.etcd
+    major, minor, _ = (int(part) for part in etcd.version.split("."))
+    if etcd.install == "release" and (major, minor) >= (3, 6):
+        return {"feature-gates": "InitialCorruptCheck=true",
+                "watch-progress-notify-interval": WATCH_PROGRESS_NOTIFY_INTERVAL_NS}
+    return {"experimental-initial-corrupt-check": True,
+            "experimental-watch-progress-notify-interval": WATCH_PROGRESS_NOTIFY_INTERVAL_NS}
+
+
 def etcd_config(topology: Topology, member: EtcdMember) -> dict[str, Any]:
     """etcd reads only this file when started with --config-file, so it carries every setting."""
     etcd = topology.cluster.etcd
@@ -36,6 +59,7 @@ def etcd_config(topology: Topology, member: EtcdMember) -> dict[str, Any]:
         "snapshot-count": etcd.snapshot_count,
         "auto-compaction-mode": etcd.auto_compaction_mode,
         "auto-compaction-retention": etcd.auto_compaction_retention,
+        **kubeadm_etcd_settings(topology),
         "enable-v2": False,
         "logger": "zap",
         "log-outputs": ["stderr"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import ssl
@@ -9,11 +10,14 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from provisioner.cluster.load import load_topology
+from provisioner.providers.lab import lab_prerequisites_problems
+from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, ensure_image
 from provisioner.render import render
 from tests.conftest import EXAMPLES
 
@@ -98,9 +102,8 @@ def _https_health(url: str, pki: Path, deadline: float) -> str:
     raise AssertionError(f"etcd did not answer {url}: {last}")
 
 
-def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -> None:
-    """The member's own file, moved to 127.0.0.1 and temp paths, starts etcd with TLS and client auth."""
-    etcd = _needs("etcd")
+def _local_member_config(tree: Path, tmp_path: Path) -> tuple[dict[str, Any], int]:
+    """A member's own file moved to 127.0.0.1 and temp paths, and its client port."""
     config_file = sorted(tree.glob("hosts/*/etcd.conf.yml"))[0]
     member = config_file.parent.name
     config = yaml.safe_load(config_file.read_text())
@@ -119,12 +122,19 @@ def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -
     for section, kind in (("client-transport-security", "server"), ("peer-transport-security", "peer")):
         config[section] |= {"cert-file": str(member_pki / f"{kind}.crt"), "key-file": str(member_pki / f"{kind}.key"),
                             "trusted-ca-file": str(pki / "etcd/ca.crt")}
+    return config, client
+
+
+def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -> None:
+    """The member's own file starts etcd with TLS and client auth, and the initial corruption check on."""
+    etcd = _needs("etcd")
+    config, client = _local_member_config(tree, tmp_path)
     local = tmp_path / "etcd.conf.yml"
     local.write_text(yaml.safe_dump(config))
-    process = subprocess.Popen([etcd, "--config-file", str(local)], stdout=subprocess.DEVNULL,
-                               stderr=(tmp_path / "etcd.log").open("wb"))
+    log = tmp_path / "etcd.log"
+    process = subprocess.Popen([etcd, "--config-file", str(local)], stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
-        health = _https_health(f"https://127.0.0.1:{client}/health", pki, time.monotonic() + 20)
+        health = _https_health(f"https://127.0.0.1:{client}/health", tree / "pki", time.monotonic() + 20)
         assert '"health":"true"' in health
         with pytest.raises(OSError):
             # Plain HTTP on the client port is refused.
@@ -132,3 +142,43 @@ def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -
     finally:
         process.terminate()
         process.wait(timeout=15)
+    started = next(json.loads(line) for line in log.read_text().splitlines()
+                   if '"starting an etcd server"' in line)
+    assert started["initial-corrupt-check"] is True
+
+
+def assert_etcd_reads_every_key(etcd: str, config: dict[str, Any], folder: Path) -> None:
+    """etcd ignores keys it does not know in its YAML file, so starting is no proof that a setting took.
+    A key etcd knows makes it refuse a value of the wrong type before it starts: each rendered key,
+    given a mapping (a list for a section), must be refused with etcd's decoding error naming it."""
+    unknown = []
+    for key, value in config.items():
+        probe = folder / f"{key}.yml"
+        wrong: object = ["not a section"] if isinstance(value, dict) else {"not": "this type"}
+        probe.write_text(yaml.safe_dump(config | {key: wrong}))
+        try:
+            run = subprocess.run([etcd, "--config-file", str(probe)], capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:  # it started: the key was ignored
+            unknown.append(key)
+            continue
+        if run.returncode == 0 or f".{key} of type" not in run.stderr:
+            unknown.append(key)
+    assert not unknown, f"{etcd} does not read these rendered keys: {unknown}"
+
+
+def test_etcd_reads_every_rendered_key(tree: Path, tmp_path: Path) -> None:
+    """This machine's etcd (Debian 12's package: 3.4) knows every key the member's file sets."""
+    config, _ = _local_member_config(tree, tmp_path)
+    assert_etcd_reads_every_key(_needs("etcd"), config, tmp_path)
+
+
+@pytest.mark.lab
+@pytest.mark.skipif(bool(lab_prerequisites_problems()), reason="lab image cannot be built here: "
+                    + "; ".join(lab_prerequisites_problems()))
+def test_etcd_of_the_lab_image_reads_every_rendered_key(tree: Path, tmp_path: Path) -> None:
+    """Debian 13's etcd (3.5, what the lab machines and a release install run) knows every key too."""
+    rootfs = ensure_image(DEFAULT_CACHE_ROOT, ImageSpec(), progress=print)
+    etcd = rootfs / "usr/bin/etcd"
+    assert "etcd Version: 3.5." in subprocess.run([etcd, "--version"], capture_output=True, text=True).stdout
+    config, _ = _local_member_config(tree, tmp_path)
+    assert_etcd_reads_every_key(str(etcd), config, tmp_path)
