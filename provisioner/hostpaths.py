@@ -34,3 +34,11 @@ KUBE_ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
 # haproxy's runtime API, which verify reads for the live backend list.
 HAPROXY_STATS_SOCKET = "/run/haproxy/admin.sock"
 HAPROXY_BACKEND = "kube-apiserver"
+# The pod network add-on: the rendered kustomization and patch; apply downloads the manifest beside them.
+KUBE_CNI_DIR = "/etc/kubernetes/provisioner/cni"
+# Mounted into the kube-apiserver static Pod (kubeadm extraVolumes), one folder each.
+ENCRYPTION_CONFIG_DIR = "/etc/kubernetes/encryption"
+ENCRYPTION_CONFIG = f"{ENCRYPTION_CONFIG_DIR}/config.yaml"
+AUDIT_POLICY_DIR = "/etc/kubernetes/audit"
+AUDIT_POLICY = f"{AUDIT_POLICY_DIR}/policy.yaml"
+AUDIT_LOG_DIR = "/var/log/kubernetes/audit"

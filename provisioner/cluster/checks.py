@@ -6,6 +6,7 @@ import ipaddress
 from collections import Counter
 
 from provisioner.cluster.availability import etcd_tolerated_losses
+from provisioner.cluster.kubernetes_rules import kubernetes_problems
 from provisioner.cluster.model import ClusterFile
 from provisioner.cluster.ports import APISERVER_PORT, clashes, listeners
 from provisioner.cluster.positions import Path, Positions
@@ -215,3 +216,5 @@ def _check_kubernetes(cluster: ClusterFile, report: _Report) -> None:
     services = ipaddress.ip_network(cluster.kubernetes.service_subnet)
     if pods.version == services.version and pods.overlaps(services):
         report.error(("kubernetes", "service_subnet"), f"overlaps pod_subnet {pods}")
+    for problem in kubernetes_problems(cluster.kubernetes):
+        report.error(("kubernetes", problem.key), problem.message)

@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 from provisioner.cluster.model import (
     BOX_PATTERN,
     DIRECTORY_PATTERN,
+    IMAGE_REPOSITORY_PATTERN,
     INTERFACE_PATTERN,
     LOCAL_FILE_PATTERN,
     NAME_PATTERN,
@@ -43,6 +44,7 @@ _PATTERN_MEANINGS = {
     USER_PATTERN: "a user name (letters, digits, '_', '.', '-'; not starting with '-')",
     INTERFACE_PATTERN: "a network interface name (up to 15 letters, digits, '_', '.', '-')",
     RETENTION_PATTERN: "hours as a number, a duration such as 30m or 1h, or a revision count",
+    IMAGE_REPOSITORY_PATTERN: "an image registry such as registry.example:5000/k8s (lowercase host[:port][/path])",
 }
 
 

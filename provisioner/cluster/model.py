@@ -183,6 +183,18 @@ class Etcd(Strict):
     metrics_port: Port = 2381
 
 
+# A registry host[:port] with an optional path, as image references name it (kubeadm's imageRepository).
+IMAGE_REPOSITORY_PATTERN = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$"
+
+
+class CniManifest(Strict):
+    """Where the hosts download the add-on's manifest; the sha256 defaults to the pinned one, so a
+    mirror of the same file needs only its URL."""
+
+    url: Annotated[str, Field(pattern=URL_PATTERN)]
+    sha256: Annotated[str, AfterValidator(_sha256)] | None = None
+
+
 class Kubernetes(Strict):
     install: Literal["kubeadm", "none"] = "kubeadm"
     version: Annotated[str, Field(pattern=VERSION_PATTERN), AfterValidator(_kubernetes_version)] = "1.31.4"
@@ -190,6 +202,15 @@ class Kubernetes(Strict):
     service_subnet: Cidr = "10.96.0.0/12"
     # Base of the pkgs.k8s.io-style apt repository; mirrors for air-gapped sites go here.
     package_repository: Annotated[str, Field(pattern=URL_PATTERN)] = "https://pkgs.k8s.io/core:/stable:"
+    # Pod network add-on applied after kubeadm init; none leaves it to the user (nodes stay NotReady).
+    cni: Literal["flannel", "calico", "none"] = "flannel"
+    cni_manifest: CniManifest | None = None
+    # kubeadm's imageRepository; add-on images are pulled from it too when it is not the default.
+    image_repository: Annotated[str, Field(pattern=IMAGE_REPOSITORY_PATTERN)] = "registry.k8s.io"
+    # Secrets encrypted at rest by kube-apiserver with a key generated once into the tree.
+    encrypt_secrets: bool = False
+    # kube-apiserver writes an audit log (metadata of every request) on the control-plane hosts.
+    audit_log: bool = False
 
 
 class Pki(Strict):

@@ -10,19 +10,29 @@ from pathlib import Path
 from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
 from provisioner.providers import ssh_targets
+from provisioner.render.apiserver import audit_policy, encryption_configuration
+from provisioner.render.cni import PATCH, add_on, kustomization, pod_network_patch
 from provisioner.render.etcd import etcd_config, etcd_unit
+from provisioner.render.images import images_txt
 from provisioner.render.inventory import inventory
 from provisioner.render.kubeadm import ca_cert_hash, kubeadm_documents
 from provisioner.render.loadbalancer import haproxy_config, keepalived_check_script, keepalived_config
 from provisioner.render.pki import PkiMember, ensure_pki
 from provisioner.render.placement import placements
-from provisioner.render.secrets import keepalived_auth_pass
+from provisioner.render.secrets import encryption_key, keepalived_auth_pass
 from provisioner.render.summary import summary
 from provisioner.render.tree import Tree, WriteResult, to_yaml, to_yaml_documents, write_tree
 from provisioner.render.vagrantfile import vagrantfile
 
 INVENTORY = "inventory.yml"
 SUMMARY = "summary.txt"
+IMAGES = "images.txt"
+# Cluster-wide Kubernetes files: the add-on's kustomization and patch, the apiserver's hardening files.
+KUBERNETES_DIR = "kubernetes"
+CNI_KUSTOMIZATION = f"{KUBERNETES_DIR}/cni/kustomization.yaml"
+CNI_PATCH = f"{KUBERNETES_DIR}/cni/{PATCH}"
+ENCRYPTION_CONFIG = f"{KUBERNETES_DIR}/encryption-config.yaml"
+AUDIT_POLICY = f"{KUBERNETES_DIR}/audit-policy.yaml"
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ def _render_into(topology: Topology, out: Path) -> Rendered:
         key_type=topology.cluster.pki.key_type,
     )
     tree = build_tree(topology, out)
-    return Rendered(out, write_tree(tree, out, owned_dirs=("hosts",)))
+    return Rendered(out, write_tree(tree, out, owned_dirs=("hosts", KUBERNETES_DIR)))
 
 
 def build_tree(topology: Topology, out: Path) -> Tree:
@@ -69,6 +79,7 @@ def build_tree(topology: Topology, out: Path) -> Tree:
     tree.add(INVENTORY, to_yaml(inventory(topology, ssh_targets(topology, out))))
     tree.add("Vagrantfile", vagrantfile(topology))
     tree.add(SUMMARY, summary(topology))
+    _add_kubernetes_files(tree, topology, out)
     members = {member.name: member for member in topology.etcd_members}
     balancing = bool(topology.load_balancer_hosts)
     auth_pass = keepalived_auth_pass(out) if balancing else ""
@@ -89,3 +100,15 @@ def build_tree(topology: Topology, out: Path) -> Tree:
             tree.add(f"{folder}/kubeadm.yaml", to_yaml_documents(kubeadm_documents(topology, host, kubernetes_ca_hash)))
         tree.add(f"{folder}/files.yml", to_yaml({"files": [p.as_dict() for p in placements(topology, host)]}))
     return tree
+
+
+def _add_kubernetes_files(tree: Tree, topology: Topology, out: Path) -> None:
+    kubernetes = topology.cluster.kubernetes
+    tree.add(IMAGES, images_txt(kubernetes))
+    if add_on(kubernetes) is not None:
+        tree.add(CNI_KUSTOMIZATION, to_yaml(kustomization(kubernetes)))
+        tree.add(CNI_PATCH, to_yaml(pod_network_patch(kubernetes)))
+    if kubernetes.encrypt_secrets:
+        tree.add(ENCRYPTION_CONFIG, to_yaml(encryption_configuration(encryption_key(out))), mode=0o600)
+    if kubernetes.audit_log:
+        tree.add(AUDIT_POLICY, to_yaml(audit_policy()))

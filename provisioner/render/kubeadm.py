@@ -18,6 +18,7 @@ from provisioner import hostpaths
 from provisioner.cluster.model import Host
 from provisioner.cluster.ports import APISERVER_PORT
 from provisioner.cluster.topology import Topology
+from provisioner.render.apiserver import apiserver_extras
 
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
@@ -63,7 +64,8 @@ def cluster_configuration(topology: Topology) -> dict[str, Any]:
                 "keyFile": hostpaths.APISERVER_ETCD_CLIENT_KEY,
             }
         },
-        "apiServer": {"certSANs": list(dict.fromkeys(cert_sans))},
+        "imageRepository": kubernetes.image_repository,
+        "apiServer": {"certSANs": list(dict.fromkeys(cert_sans)), **apiserver_extras(kubernetes)},
         # kubeadm's own certificates then use the same algorithm as the CAs this tool issued.
         "encryptionAlgorithm": _ENCRYPTION_ALGORITHMS[topology.cluster.pki.key_type],
     }

@@ -63,6 +63,26 @@ def _control_plane(host: Host) -> list[Placement]:
     ]
 
 
+def _kubernetes_cluster_files(topology: Topology) -> list[Placement]:
+    """The add-on's files and the apiserver's hardening files, on every control-plane host."""
+    kubernetes = topology.cluster.kubernetes
+    result: list[Placement] = []
+    if kubernetes.cni != "none":
+        result += [
+            Placement("kubernetes/cni/kustomization.yaml", f"{hp.KUBE_CNI_DIR}/kustomization.yaml", "root", "root",
+                      "0644", False, ""),
+            Placement("kubernetes/cni/pod-network.yaml", f"{hp.KUBE_CNI_DIR}/pod-network.yaml", "root", "root",
+                      "0644", False, ""),
+        ]
+    if kubernetes.encrypt_secrets:
+        # Holds the key Secrets are encrypted with.
+        result.append(Placement("kubernetes/encryption-config.yaml", hp.ENCRYPTION_CONFIG, "root", "root", "0600",
+                                True, ""))
+    if kubernetes.audit_log:
+        result.append(Placement("kubernetes/audit-policy.yaml", hp.AUDIT_POLICY, "root", "root", "0644", False, ""))
+    return result
+
+
 def _load_balancer(host: Host) -> list[Placement]:
     return [
         Placement(f"hosts/{host.name}/haproxy.cfg", hp.HAPROXY_CONFIG, "root", "root", "0644", False, "haproxy"),
@@ -84,7 +104,7 @@ def placements(topology: Topology, host: Host) -> list[Placement]:
     if "etcd" in roles:
         result += _etcd_member(host)
     if "control_plane" in roles:
-        result += _control_plane(host)
+        result += _control_plane(host) + _kubernetes_cluster_files(topology)
     if "load_balancer" in roles and topology.load_balancer_hosts:
         result += _load_balancer(host)
     if "worker" in roles and "control_plane" not in roles:

@@ -51,9 +51,18 @@ class Networking(_Strict):
     dnsDomain: str | None = None
 
 
+class HostPathMount(_Strict):
+    name: str
+    hostPath: str
+    mountPath: str
+    readOnly: bool | None = None
+    pathType: Literal["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice",
+                      "BlockDevice"] | None = None
+
+
 class ControlPlaneComponent(_Strict):
     extraArgs: list[Arg] | None = None
-    extraVolumes: list[dict[str, object]] | None = None
+    extraVolumes: list[HostPathMount] | None = None
     extraEnvs: list[dict[str, str]] | None = None
 
 
