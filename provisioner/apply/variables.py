@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from provisioner import hostpaths
 from provisioner.apply import remote_paths
 from provisioner.cluster.topology import Topology
+from provisioner.render.cni import manifest_source
 
 ETCD_PACKAGES = ["etcd-server", "etcd-client"]
 LOAD_BALANCER_PACKAGES = ["haproxy", "keepalived"]
@@ -70,6 +71,7 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
     kubernetes = topology.cluster.kubernetes
     minor = "v" + ".".join(kubernetes.version.split(".")[:2])
     repository = f"{kubernetes.package_repository.rstrip('/')}/{minor}/deb/"
+    manifest_url, manifest_sha256 = manifest_source(kubernetes) if kubernetes.cni != "none" else ("", "")
     return {
         "kubernetes_install": kubernetes.install,
         "kubernetes_version": kubernetes.version,
@@ -81,4 +83,8 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_runtime_config": remote_paths.KUBEADM_RUNTIME_CONFIG,
         "kubernetes_admin_kubeconfig": hostpaths.KUBE_ADMIN_KUBECONFIG,
         "kubernetes_kubelet_kubeconfig": "/etc/kubernetes/kubelet.conf",
+        "kubernetes_cni": kubernetes.cni,
+        "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
+        "kubernetes_cni_manifest_url": manifest_url,
+        "kubernetes_cni_manifest_sha256": manifest_sha256,
     }

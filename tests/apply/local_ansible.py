@@ -31,6 +31,7 @@ def run_local(folder: Path, plays: list[dict[str, Any]], extravars: dict[str, An
         **ansible_environment(folder),
         "ANSIBLE_LIBRARY": str(PLAYBOOKS / "library"),
         "ANSIBLE_ACTION_PLUGINS": str(PLAYBOOKS / "action_plugins"),
+        "ANSIBLE_FILTER_PLUGINS": str(PLAYBOOKS / "filter_plugins"),
         "ANSIBLE_ROLES_PATH": str(PLAYBOOKS / "roles"),
         "ANSIBLE_INTERPRETER_PYTHON": sys.executable,
     }

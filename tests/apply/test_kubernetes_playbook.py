@@ -168,7 +168,7 @@ def test_a_host_counts_as_done_only_once_kubeadm_has_succeeded() -> None:
     marker = DEFAULTS["kubernetes_member_marker"]
     assert marker.startswith("/etc/kubernetes/provisioner/")
     assert marker not in (DEFAULTS["kubernetes_admin_kubeconfig"], DEFAULTS["kubernetes_kubelet_kubeconfig"])
-    (joined,) = [task for task in _role_tasks("prepare.yml") if task.get("register") == "kubernetes_joined"]
+    (joined,) = [task for task in _role_tasks("running_versions.yml") if task.get("register") == "kubernetes_joined"]
     assert joined["ansible.builtin.stat"]["path"] == "{{ kubernetes_member_marker }}"
     for tasks_file, step in (("init.yml", "Initialize the cluster (kubeadm init --upload-certs)"),
                              ("join.yml", "Join the cluster (kubeadm join)")):
