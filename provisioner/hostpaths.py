@@ -42,3 +42,5 @@ ENCRYPTION_CONFIG = f"{ENCRYPTION_CONFIG_DIR}/config.yaml"
 AUDIT_POLICY_DIR = "/etc/kubernetes/audit"
 AUDIT_POLICY = f"{AUDIT_POLICY_DIR}/policy.yaml"
 AUDIT_LOG_DIR = "/var/log/kubernetes/audit"
+# Written by apply once kubeadm init or join has succeeded on the host: it is then a cluster member.
+KUBE_MEMBER_MARKER = "/etc/kubernetes/provisioner/member"

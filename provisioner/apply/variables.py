@@ -83,6 +83,7 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_runtime_config": remote_paths.KUBEADM_RUNTIME_CONFIG,
         "kubernetes_admin_kubeconfig": hostpaths.KUBE_ADMIN_KUBECONFIG,
         "kubernetes_kubelet_kubeconfig": "/etc/kubernetes/kubelet.conf",
+        "kubernetes_member_marker": hostpaths.KUBE_MEMBER_MARKER,
         "kubernetes_cni": kubernetes.cni,
         "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
         "kubernetes_cni_manifest_url": manifest_url,

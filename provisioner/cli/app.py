@@ -11,6 +11,7 @@ import typer
 from provisioner.cli import output
 from provisioner.cli.apply import apply_command
 from provisioner.cli.drill import drill_command
+from provisioner.cli.kubeconfig import kubeconfig_command
 from provisioner.cli.lab import lab_app
 from provisioner.cli.ping import ping_command
 from provisioner.cli.render import render_command
@@ -34,6 +35,7 @@ app.command("apply")(apply_command)
 app.add_typer(vagrant_app, name="vagrant")
 app.command("ping")(ping_command)
 app.command("verify")(verify_command)
+app.command("kubeconfig")(kubeconfig_command)
 app.command("up")(up_command)
 app.command("drill")(drill_command)
 app.command("down")(down_command)

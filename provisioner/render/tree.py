@@ -49,14 +49,14 @@ def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResul
             result.unchanged.append(relative)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, data, mode)
+        atomic_write(target, data, mode)
         result.written.append(relative)
     for owned in owned_dirs:
         result.removed += _remove_stale(out, out / owned, set(tree.files))
     return result
 
 
-def _atomic_write(target: Path, data: bytes, mode: int) -> None:
+def atomic_write(target: Path, data: bytes, mode: int) -> None:
     # Created with its final mode, so a secret is never readable by others even for a moment.
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:

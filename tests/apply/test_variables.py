@@ -10,6 +10,7 @@ import yaml
 from provisioner.apply.variables import etcd_variables, kubernetes_variables, playbook_variables
 from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Topology
+from provisioner.kubernetes.addons import CALICO
 from provisioner.render import render
 from provisioner.render.secrets import KEEPALIVED_AUTH_PASS
 from tests.conftest import EXAMPLES
@@ -97,3 +98,19 @@ def test_role_defaults_document_every_variable_apply_passes(tmp_path: Path) -> N
         defaults = yaml.safe_load((PLAYBOOKS / "roles" / role / "defaults/main.yml").read_text())
         passed = {name for name in variables if name.startswith(f"{role}_")}
         assert passed <= set(defaults), f"{role}: not in defaults/main.yml: {sorted(passed - set(defaults))}"
+
+
+def test_the_add_on_manifest_is_the_pinned_one_unless_the_file_names_a_mirror(tmp_path: Path) -> None:
+    pinned = kubernetes_variables(_topology(tmp_path, kubernetes={"cni": "calico"}))
+    assert pinned["kubernetes_cni_manifest_url"] == CALICO.url
+    assert pinned["kubernetes_cni_manifest_sha256"] == CALICO.sha256
+    mirror = "https://mirror.example/calico.yaml"
+    mirrored = kubernetes_variables(_topology(tmp_path, kubernetes={"cni": "calico", "cni_manifest": {"url": mirror}}))
+    # A mirror of the same file: the pinned sha256 still decides what is applied.
+    assert mirrored["kubernetes_cni_manifest_url"] == mirror
+    assert mirrored["kubernetes_cni_manifest_sha256"] == CALICO.sha256
+    other = kubernetes_variables(_topology(tmp_path, kubernetes={"cni": "calico",
+                                                                 "cni_manifest": {"url": mirror, "sha256": SHA}}))
+    assert other["kubernetes_cni_manifest_sha256"] == SHA
+    none = kubernetes_variables(_topology(tmp_path, kubernetes={"cni": "none"}))
+    assert (none["kubernetes_cni"], none["kubernetes_cni_manifest_url"]) == ("none", "")
