@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from provisioner import hostpaths
 from provisioner.apply import remote_paths
 from provisioner.cluster.topology import Topology
+from provisioner.kubernetes.images import kubeadm_images
 from provisioner.render.cni import manifest_source
 
 ETCD_PACKAGES = ["etcd-server", "etcd-client"]
@@ -72,6 +73,7 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
     minor = "v" + ".".join(kubernetes.version.split(".")[:2])
     repository = f"{kubernetes.package_repository.rstrip('/')}/{minor}/deb/"
     manifest_url, manifest_sha256 = manifest_source(kubernetes) if kubernetes.cni != "none" else ("", "")
+    images = kubeadm_images(kubernetes.version, kubernetes.image_repository) or []
     return {
         "kubernetes_install": kubernetes.install,
         "kubernetes_version": kubernetes.version,
@@ -84,6 +86,8 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_admin_kubeconfig": hostpaths.KUBE_ADMIN_KUBECONFIG,
         "kubernetes_kubelet_kubeconfig": "/etc/kubernetes/kubelet.conf",
         "kubernetes_member_marker": hostpaths.KUBE_MEMBER_MARKER,
+        # containerd's sandbox image; "" (containerd's own default) for a release missing from the table.
+        "kubernetes_pause_image": next((image.pulled for image in images if "/pause:" in image.pulled), ""),
         "kubernetes_cni": kubernetes.cni,
         "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
         "kubernetes_cni_manifest_url": manifest_url,

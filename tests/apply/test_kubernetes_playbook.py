@@ -308,3 +308,30 @@ def test_only_a_host_with_leftovers_is_reset_and_gets_its_certificates_back(
     # no_log hides what the keys would change; that they ran shows.
     keys = outcome.results_of("Place private keys and secrets")
     assert keys["cp1"].status != "skipped" and keys["w1"].status == "skipped"
+
+
+# As `containerd config default` (1.7) prints them, abridged (Ansible strips the last newline).
+CONTAINERD_DEFAULT = """version = 2
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "registry.k8s.io/pause:3.8"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+          SystemdCgroup = false
+"""
+
+
+@pytest.mark.parametrize(("pause", "sandbox"), [("mirror.example/k8s/pause:3.10", "mirror.example/k8s/pause:3.10"),
+                                                ("", "registry.k8s.io/pause:3.8")])
+def test_containerd_gets_the_systemd_cgroup_driver_and_kubeadm_s_pause_image(
+        tmp_path: Path, pause: str, sandbox: str) -> None:
+    (task,) = [task for task in _role_tasks("prepare.yml") if task["name"].startswith("Configure containerd")]
+    result = tmp_path / "config.toml"
+    play = {"name": "Render containerd's configuration", "hosts": "localhost", "gather_facts": False,
+            "vars": task["vars"], "tasks": [{"name": "Write", "ansible.builtin.copy": {
+                "content": "{{ kubernetes_containerd_config }}", "dest": str(result), "mode": "0644"}}]}
+    outcome = run_local(tmp_path, [play], extravars={"kubernetes_pause_image": pause,
+                                                     "kubernetes_containerd_default": {"stdout": CONTAINERD_DEFAULT.rstrip()}})
+    assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
+    assert result.read_text() == CONTAINERD_DEFAULT.replace("SystemdCgroup = false", "SystemdCgroup = true") \
+        .replace("registry.k8s.io/pause:3.8", sandbox)
