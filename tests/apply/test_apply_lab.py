@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from provisioner.providers.lab import lab_prerequisites_problems
 from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, image_rootfs
@@ -162,6 +163,8 @@ def test_a_second_apply_changes_nothing(cluster: LabCluster, first_apply: Path) 
 
 def test_no_key_or_password_appears_in_the_artifacts(cluster: LabCluster, first_apply: Path) -> None:
     secrets = [(cluster.out / "secrets/keepalived-auth-pass").read_text().strip()]
+    if cluster.data["kubernetes"].get("encrypt_secrets"):
+        secrets.append((cluster.out / "secrets/secrets-encryption-key").read_text().strip())
     for key in (cluster.out / "pki").rglob("*.key"):
         secrets += [line for line in key.read_text().splitlines() if line and not line.startswith("-----")]
     artifacts = [path for path in (cluster.out / "runs").rglob("*") if path.is_file()]
@@ -171,6 +174,21 @@ def test_no_key_or_password_appears_in_the_artifacts(cluster: LabCluster, first_
         assert "PRIVATE KEY" not in text, path
         leaked = [secret for secret in secrets if secret in text]
         assert not leaked, f"{path} holds secret material"
+
+
+@pytest.mark.examples("lab-stacked")
+def test_the_apiserver_hardening_files_are_on_every_control_plane_host_only(
+        cluster: LabCluster, first_apply: Path) -> None:
+    key = (cluster.out / "secrets/secrets-encryption-key").read_text().strip()
+    for host in cluster.data["hosts"]:
+        found = cluster.ssh(host["name"], "stat -c '%a %U' /etc/kubernetes/encryption/config.yaml "
+                                          "/etc/kubernetes/audit/policy.yaml", check=False).stdout.split("\n")
+        if "control_plane" in host["roles"]:
+            assert found[:2] == ["600 root", "644 root"], host["name"]
+            placed = cluster.ssh(host["name"], "cat /etc/kubernetes/encryption/config.yaml").stdout
+            assert yaml.safe_load(placed)["resources"][0]["providers"][0]["aescbc"]["keys"][0]["secret"] == key
+        else:
+            assert found == [""], host["name"]
 
 
 def _etcd_timestamps(cluster: LabCluster, member: dict[str, Any]) -> tuple[int, int]:

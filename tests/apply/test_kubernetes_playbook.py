@@ -330,8 +330,9 @@ def test_containerd_gets_the_systemd_cgroup_driver_and_kubeadm_s_pause_image(
     play = {"name": "Render containerd's configuration", "hosts": "localhost", "gather_facts": False,
             "vars": task["vars"], "tasks": [{"name": "Write", "ansible.builtin.copy": {
                 "content": "{{ kubernetes_containerd_config }}", "dest": str(result), "mode": "0644"}}]}
+    default = {"stdout": CONTAINERD_DEFAULT.rstrip()}
     outcome = run_local(tmp_path, [play], extravars={"kubernetes_pause_image": pause,
-                                                     "kubernetes_containerd_default": {"stdout": CONTAINERD_DEFAULT.rstrip()}})
+                                                     "kubernetes_containerd_default": default})
     assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
     assert result.read_text() == CONTAINERD_DEFAULT.replace("SystemdCgroup = false", "SystemdCgroup = true") \
         .replace("registry.k8s.io/pause:3.8", sandbox)
