@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from provisioner.apply.apply import PLAYBOOKS
+from provisioner.apply.variables import kubernetes_variables
 from provisioner.cluster.load import load_topology
 from provisioner.render import render
 from tests.apply.local_ansible import run_local
@@ -336,3 +337,22 @@ def test_containerd_gets_the_systemd_cgroup_driver_and_kubeadm_s_pause_image(
     assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
     assert result.read_text() == CONTAINERD_DEFAULT.replace("SystemdCgroup = false", "SystemdCgroup = true") \
         .replace("registry.k8s.io/pause:3.8", sandbox)
+
+
+def test_the_add_on_manifest_is_refused_unless_its_sha256_matches_and_applied_with_the_rendered_patch() -> None:
+    tasks = _role_tasks("pod_network.yml")
+    (download,) = [task["ansible.builtin.get_url"] for task in tasks if "ansible.builtin.get_url" in task]
+    assert download["checksum"] == "sha256:{{ kubernetes_cni_manifest_sha256 }}"
+    assert download["url"] == "{{ kubernetes_cni_manifest_url }}"
+    # Beside the kustomization the files phase placed there, which names it as its resource.
+    assert download["dest"] == "{{ kubernetes_cni_dir }}/manifest.yaml"
+    diff, apply = [task["ansible.builtin.command"]["argv"] for task in tasks if "ansible.builtin.command" in task]
+    assert diff[:3] == ["kubectl", "diff", "--server-side"] and apply[:3] == ["kubectl", "apply", "--server-side"]
+    assert diff[-2:] == apply[-2:] == ["-k", "{{ kubernetes_cni_dir }}"]
+
+
+def test_the_add_on_files_are_placed_where_apply_looks_for_them(tree: Path) -> None:
+    topology, _ = load_topology(tree.parent / "cluster.yaml")
+    folder = kubernetes_variables(topology)["kubernetes_cni_dir"]
+    placed = {entry["dest"] for entry in yaml.safe_load((tree / "hosts/cp1/files.yml").read_text())["files"]}
+    assert {f"{folder}/kustomization.yaml", f"{folder}/pod-network.yaml"} <= placed
