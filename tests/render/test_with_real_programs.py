@@ -157,7 +157,9 @@ def assert_etcd_reads_every_key(etcd: str, config: dict[str, Any], folder: Path)
         wrong: object = ["not a section"] if isinstance(value, dict) else {"not": "this type"}
         probe.write_text(yaml.safe_dump(config | {key: wrong}))
         try:
-            run = subprocess.run([etcd, "--config-file", str(probe)], capture_output=True, text=True, timeout=10)
+            # In the test's folder: anything a run would write relative to its directory stays there.
+            run = subprocess.run([etcd, "--config-file", str(probe)], capture_output=True, text=True, timeout=10,
+                                 cwd=folder)
         except subprocess.TimeoutExpired:  # it started: the key was ignored
             unknown.append(key)
             continue
