@@ -177,3 +177,10 @@ def test_no_hardening_no_extra_arguments(tmp_path: Path) -> None:
                    if d["kind"] == "ClusterConfiguration")
     assert set(cluster["apiServer"]) == {"certSANs"}
     assert not (out / "kubernetes/encryption-config.yaml").exists()
+
+
+def test_another_add_on_manifest_than_the_pinned_one_leaves_its_images_to_the_user(tmp_path: Path) -> None:
+    manifest = {"url": "https://mirror.example/kube-flannel-v0.29.0.yml", "sha256": "b" * 64}
+    text = (_render(tmp_path, cni="flannel", cni_manifest=manifest) / "images.txt").read_text()
+    assert "# flannel: another manifest than the pinned v0.28.9; add the images it names" in text
+    assert "ghcr.io/flannel-io" not in text
