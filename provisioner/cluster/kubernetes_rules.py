@@ -29,8 +29,8 @@ def kubernetes_problems(kubernetes: Kubernetes) -> list[KeyProblem]:
     if not largest <= pods.prefixlen <= node_mask:
         problems.append(KeyProblem("pod_subnet", f"expected a network from /{largest} to /{node_mask} "
                                    f"(kubeadm gives every node a /{node_mask} of it), got {pods}"))
-    if kubernetes.cni != "none" and pods.version != 4:
-        problems.append(KeyProblem("pod_subnet", f"expected an IPv4 network with cni {kubernetes.cni} "
+    if kubernetes.cni == "calico" and pods.version != 4:
+        problems.append(KeyProblem("pod_subnet", f"expected an IPv4 network with cni calico "
                                    f"(its rendered configuration is IPv4 only), got {pods}"))
     services = ipaddress.ip_network(kubernetes.service_subnet)
     smallest = services.max_prefixlen - SERVICE_SUBNET_MAX_BITS

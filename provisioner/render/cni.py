@@ -7,6 +7,7 @@ carries the cluster file's pod network into the add-on's own configuration.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -39,8 +40,12 @@ def manifest_source(kubernetes: Kubernetes) -> tuple[str, str]:
 
 
 def flannel_patch(kubernetes: Kubernetes) -> dict[str, Any]:
-    """flannel's net-conf.json with the pod network; the rest as the manifest has it (VXLAN)."""
-    net_conf = {"Network": kubernetes.pod_subnet, "EnableNFTables": False, "Backend": {"Type": "vxlan"}}
+    """flannel's net-conf.json with the pod network, IPv4 or IPv6 (flannel's configuration reference:
+    IPv6Network with EnableIPv6, EnableIPv4 off); the rest as the manifest has it (VXLAN)."""
+    pods = ipaddress.ip_network(kubernetes.pod_subnet)
+    family: dict[str, Any] = {"Network": str(pods)} if pods.version == 4 else \
+        {"EnableIPv4": False, "EnableIPv6": True, "IPv6Network": str(pods)}
+    net_conf = {**family, "EnableNFTables": False, "Backend": {"Type": "vxlan"}}
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -184,3 +184,18 @@ def test_another_add_on_manifest_than_the_pinned_one_leaves_its_images_to_the_us
     text = (_render(tmp_path, cni="flannel", cni_manifest=manifest) / "images.txt").read_text()
     assert "# flannel: another manifest than the pinned v0.28.9; add the images it names" in text
     assert "ghcr.io/flannel-io" not in text
+
+
+def test_flannel_carries_an_ipv6_pod_network_as_its_ipv6_network(tmp_path: Path) -> None:
+    data = yaml.safe_load((EXAMPLES / "servers-example" / "cluster.yaml").read_text())
+    for index, host in enumerate(data["hosts"]):
+        host["address"] = f"2001:db8::{index + 11}"
+    data["endpoint"]["address"] = "2001:db8::100"
+    data["kubernetes"] = {"cni": "flannel", "pod_subnet": "fd00:10:244::/56", "service_subnet": "fd00:10:96::/112"}
+    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(data))
+    topology, _ = load_topology(tmp_path / "cluster.yaml")
+    patch = _load(render(topology, tmp_path / "build").out / "kubernetes/cni/pod-network.yaml")
+    kubernetes_validate.validate(patch, VERSION, strict=True)
+    assert json.loads(patch["data"]["net-conf.json"]) == {
+        "EnableIPv4": False, "EnableIPv6": True, "IPv6Network": "fd00:10:244::/56", "EnableNFTables": False,
+        "Backend": {"Type": "vxlan"}}
