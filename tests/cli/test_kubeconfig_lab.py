@@ -22,14 +22,14 @@ PROBLEMS = lab_prerequisites_problems()
 pytestmark = [pytest.mark.lab, pytest.mark.skipif(bool(PROBLEMS), reason="lab cannot run here: " + "; ".join(PROBLEMS))]
 
 NAME = "kc-kubeconfig"
-HOSTS = [LabHost("cp1", ipaddress.IPv4Address("198.18.15.11")), LabHost("cp2", ipaddress.IPv4Address("198.18.15.12"))]
-ENDPOINT = "198.18.15.100"
+HOSTS = [LabHost("cp1", ipaddress.IPv4Address("198.18.19.11")), LabHost("cp2", ipaddress.IPv4Address("198.18.19.12"))]
+ENDPOINT = "198.18.19.100"
 # As kubeadm writes it: the server is the host's own address until rewritten; keys embedded.
 ADMIN_CONF = """apiVersion: v1
 clusters:
 - cluster:
     certificate-authority-data: Y2VydGlmaWNhdGUtYXV0aG9yaXR5LWRhdGEgb2Yga2Mta3ViZWNvbmZpZw==
-    server: https://198.18.15.12:6443
+    server: https://198.18.19.12:6443
   name: kc-kubeconfig
 contexts:
 - context:
@@ -95,7 +95,7 @@ def test_the_first_initialised_host_gives_its_kubeconfig_with_the_endpoint_as_se
     written = out.read_text()
     assert yaml.safe_load(written)["clusters"][0]["cluster"]["server"] == f"https://{ENDPOINT}:6443"
     # Byte for byte what kubeadm wrote, but the server line.
-    expected = ADMIN_CONF.replace("server: https://198.18.15.12:6443", f"server: https://{ENDPOINT}:6443")
+    expected = ADMIN_CONF.replace("server: https://198.18.19.12:6443", f"server: https://{ENDPOINT}:6443")
     assert written == expected
     assert base64.b64encode(b"client-key-data of kc-kubeconfig").decode() not in result.stdout + result.stderr
 
