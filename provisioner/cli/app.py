@@ -11,6 +11,7 @@ import typer
 from provisioner.cli import output
 from provisioner.cli.apply import apply_command
 from provisioner.cli.drill import drill_command
+from provisioner.cli.etcd import etcd_app
 from provisioner.cli.lab import lab_app
 from provisioner.cli.ping import ping_command
 from provisioner.cli.render import render_command
@@ -37,6 +38,7 @@ app.command("verify")(verify_command)
 app.command("up")(up_command)
 app.command("drill")(drill_command)
 app.command("down")(down_command)
+app.add_typer(etcd_app, name="etcd")
 
 
 @app.callback()

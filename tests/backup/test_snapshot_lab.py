@@ -1,0 +1,119 @@
+"""`provisioner etcd snapshot` against a real three-member lab cluster: the file here is a snapshot etcd
+accepts, holding every key written before it, described truthfully by its JSON; a stopped member is
+passed over. Checked with etcd's own etcdutl (from the lab image) and its JSON gateway, not our code."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provisioner.providers.lab import lab_prerequisites_problems
+from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, image_rootfs
+from tests.apply.labs import LabCluster
+from tests.backup.etcd_http import digest, etcd_http, plain_everything, varied_pairs
+from tests.backup.labs import backup_lab
+from tests.conftest import run_cli
+
+PROBLEMS = lab_prerequisites_problems()
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(PROBLEMS), reason="lab cannot run here: " + "; ".join(PROBLEMS)),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
+    with backup_lab(tmp_path_factory.mktemp("snapshot")) as labbed:
+        yield labbed
+
+
+@pytest.fixture(scope="module")
+def written(cluster: LabCluster) -> dict[bytes, bytes]:
+    pairs = varied_pairs(2000)
+    with etcd_http(cluster.etcd_members[0]["address"], cluster.out) as client:
+        for key, value in pairs.items():
+            client.put(key, value)
+    return pairs
+
+
+def etcdutl_status(snapshot: Path) -> dict[str, int]:
+    etcdutl = image_rootfs(DEFAULT_CACHE_ROOT, ImageSpec()) / "usr/bin/etcdutl"
+    result = subprocess.run([str(etcdutl), "--write-out=json", "snapshot", "status", str(snapshot)],
+                            capture_output=True, text=True, check=True)
+    return dict(json.loads(result.stdout))
+
+
+def restored_pairs(snapshot: Path, folder: Path) -> dict[bytes, bytes]:
+    """Every key in the snapshot: restore it with etcdutl into a data dir here, read it with etcd itself."""
+    rootfs = image_rootfs(DEFAULT_CACHE_ROOT, ImageSpec())
+    data_dir = folder / "restored"
+    subprocess.run([str(rootfs / "usr/bin/etcdutl"), "snapshot", "restore", str(snapshot), "--data-dir",
+                    str(data_dir), "--name", "check", "--initial-cluster", "check=http://127.0.0.1:23990",
+                    "--initial-advertise-peer-urls", "http://127.0.0.1:23990"], capture_output=True, check=True)
+    etcd = subprocess.Popen([str(rootfs / "usr/bin/etcd"), "--name", "check", "--data-dir", str(data_dir),
+                             "--listen-client-urls", "http://127.0.0.1:23989",
+                             "--advertise-client-urls", "http://127.0.0.1:23989",
+                             "--listen-peer-urls", "http://127.0.0.1:23990",
+                             "--initial-advertise-peer-urls", "http://127.0.0.1:23990",
+                             "--initial-cluster", "check=http://127.0.0.1:23990"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return plain_everything(23989)
+    finally:
+        etcd.terminate()
+        etcd.wait(timeout=30)
+
+
+def test_a_snapshot_holds_every_key_and_its_json_tells_the_truth(
+        cluster: LabCluster, written: dict[bytes, bytes], tmp_path: Path) -> None:
+    with etcd_http(cluster.etcd_members[1]["address"], cluster.out) as client:
+        status = client.status()
+    snapshot = tmp_path / "s.db"
+
+    result = run_cli("etcd", "snapshot", str(cluster.cluster_file), "--out", str(snapshot), "--build",
+                     str(cluster.out))
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    described = json.loads(snapshot.with_suffix(".json").read_text())
+    assert described["sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
+    assert described["size"] == snapshot.stat().st_size
+    assert described["cluster"] == "lc-backup"
+    assert described["cluster_id"] == f"{int(status['header']['cluster_id']):x}"
+    assert described["etcd_version"] == status["version"]
+    assert described["taken_from"] == "cp1"
+    assert sorted(m["name"] for m in described["members"]) == ["cp1", "cp2", "cp3"]
+    assert {url for m in described["members"] for url in m["peer_urls"]} == {
+        f"https://{m['address']}:2380" for m in cluster.etcd_members}
+    etcd_says = etcdutl_status(snapshot)
+    assert described["revision"] == etcd_says["revision"] >= int(status["header"]["revision"])
+    assert described["total_keys"] == etcd_says["totalKey"]
+    assert snapshot.stat().st_mode & 0o777 == 0o600
+    restored = restored_pairs(snapshot, tmp_path)
+    assert digest({k: v for k, v in restored.items() if k in written}) == digest(written)
+    assert cluster.ssh("cp1", "ls -A /var/lib/provisioner/snapshot-staging").stdout == ""
+
+
+def test_a_stopped_member_is_passed_over(cluster: LabCluster, written: dict[bytes, bytes], tmp_path: Path) -> None:
+    cluster.ssh("cp1", "systemctl stop etcd")
+    try:
+        result = run_cli("etcd", "snapshot", str(cluster.cluster_file), "--out", str(tmp_path / "s.db"),
+                         "--build", str(cluster.out))
+    finally:
+        cluster.ssh("cp1", "systemctl start etcd")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["taken_from"] == "cp2"
+    assert etcdutl_status(tmp_path / "s.db")["totalKey"] >= len(written)
+
+
+def test_an_existing_snapshot_is_not_overwritten(cluster: LabCluster, tmp_path: Path) -> None:
+    (tmp_path / "s.db").write_bytes(b"kept")
+    result = run_cli("etcd", "snapshot", str(cluster.cluster_file), "--out", str(tmp_path / "s.db"),
+                     "--build", str(cluster.out))
+    assert result.exit_code == 2
+    assert "already there" in result.stderr
+    assert (tmp_path / "s.db").read_bytes() == b"kept"
