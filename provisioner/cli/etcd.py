@@ -45,8 +45,7 @@ class _TransferBar:
 def snapshot_command(cluster_file: ClusterArg, out: SnapshotOutOption = None, build: BuildOption = None) -> None:
     """Save a snapshot from one healthy member, check it with etcd's own tool there, and copy it here
     with a JSON description beside it (cluster name and ID, revision, members, etcd version, time, sha256)."""
-    from provisioner.backup import take_snapshot
-    from provisioner.backup.snapshot import default_snapshot_path
+    from provisioner.backup.snapshot import default_snapshot_path, take_snapshot
     from provisioner.providers import ssh_targets
     from provisioner.reach import missing_private_keys
     from provisioner.render import default_output

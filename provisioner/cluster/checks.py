@@ -166,6 +166,15 @@ def _check_etcd(cluster: ClusterFile, report: _Report) -> None:
         report.error(("etcd", "election_timeout"),
                      f"expected at least 5 x heartbeat_interval ({5 * etcd.heartbeat_interval}), "
                      f"got {etcd.election_timeout}")
+    if etcd.backup is not None and _within(etcd.backup.folder, etcd.data_dir):
+        report.error(("etcd", "backup", "folder"), f"expected a folder outside etcd.data_dir ({etcd.data_dir}), "
+                                                   f"got {etcd.backup.folder!r}")
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or below it, or `folder` below `path` (one would hold the other)."""
+    a, b = path.rstrip("/") + "/", folder.rstrip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
 
 
 def _check_ports(cluster: ClusterFile, report: _Report) -> None:

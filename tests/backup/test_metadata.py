@@ -18,7 +18,7 @@ def test_the_description_reads_back_as_written() -> None:
 
 @pytest.mark.parametrize("text", ["", "[]", '{"format": 2}', '{"format": 1, "cluster": "x"}'])
 def test_anything_else_is_refused_with_a_reason(text: str) -> None:
-    with pytest.raises(ValueError, match="snapshot description|unknown format"):
+    with pytest.raises(ValueError, match=r"snapshot description|unknown format"):
         SnapshotMetadata.from_json(text)
 
 

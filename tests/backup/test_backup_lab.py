@@ -1,14 +1,20 @@
-"""`provisioner etcd snapshot` against a real three-member lab cluster: the file here is a snapshot etcd
-accepts, holding every key written before it, described truthfully by its JSON; a stopped member is
-passed over. Checked with etcd's own etcdutl (from the lab image) and its JSON gateway, not our code."""
+"""Backups on a real three-member lab cluster (one lab shared by the module).
+
+`provisioner etcd snapshot`: the file here is a snapshot etcd accepts, holding every key written before
+it, described truthfully by its JSON; a stopped member is passed over. Scheduled backups (etcd.backup):
+the timer takes snapshots etcd accepts and keeps the newest `keep`; verify passes, and fails naming the
+host when the timer stops or the snapshots grow old. Checked with etcd's own etcdutl, its JSON gateway,
+systemctl and ls, not our code."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +25,7 @@ from tests.backup.etcd_http import digest, etcd_http, plain_everything, varied_p
 from tests.backup.labs import backup_lab
 from tests.conftest import run_cli
 
+BACKUP = {"schedule": "1m", "keep": 2, "folder": "/var/backups/etcd"}
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
     pytest.mark.lab,
@@ -28,7 +35,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
-    with backup_lab(tmp_path_factory.mktemp("snapshot")) as labbed:
+    with backup_lab(tmp_path_factory.mktemp("backup"), backup=BACKUP) as labbed:
         yield labbed
 
 
@@ -117,3 +124,59 @@ def test_an_existing_snapshot_is_not_overwritten(cluster: LabCluster, tmp_path: 
     assert result.exit_code == 2
     assert "already there" in result.stderr
     assert (tmp_path / "s.db").read_bytes() == b"kept"
+
+
+def scheduled_snapshots(cluster: LabCluster, host: str) -> list[str]:
+    listing = cluster.ssh(host, f"ls -1 {BACKUP['folder']}", check=False).stdout.split()
+    return sorted(name for name in listing if name.startswith("lc-backup-") and name.endswith(".db"))
+
+
+def verify(cluster: LabCluster, folder: Path) -> tuple[int, list[dict[str, Any]]]:
+    report = folder / "verify.json"
+    result = run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out), "--json", str(report))
+    checks = json.loads(report.read_text())["checks"]
+    return result.exit_code, [check for check in checks if check["check"].startswith("backup_timer")
+                              or check["check"].startswith("newest_backup")]
+
+
+def test_the_timer_takes_a_first_snapshot_on_every_member_and_verify_passes(
+        cluster: LabCluster, tmp_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not all(scheduled_snapshots(cluster, m["name"]) for m in cluster.etcd_members):
+        assert time.monotonic() < deadline, "no scheduled snapshot on some member within 60 s of apply"
+        time.sleep(2)
+    exit_code, checks = verify(cluster, tmp_path)
+    assert exit_code == 0, checks
+    assert sorted((c["host"], c["check"], c["outcome"]) for c in checks) == sorted(
+        (m["name"], check, "passed") for m in cluster.etcd_members
+        for check in ("backup_timer_active_and_enabled", "newest_backup_younger_than_two_periods"))
+
+
+def test_only_the_newest_snapshots_are_kept_and_etcd_accepts_them(cluster: LabCluster) -> None:
+    for _ in range(3):
+        cluster.ssh("cp2", "systemctl start etcd-backup.service")
+        time.sleep(1.1)  # names carry the second
+    kept = scheduled_snapshots(cluster, "cp2")
+    assert len(kept) == BACKUP["keep"], kept
+    for name in kept:
+        status = json.loads(cluster.ssh("cp2", f"etcdutl -w json snapshot status {BACKUP['folder']}/{name}").stdout)
+        assert status["totalKey"] > 0
+    mode = cluster.ssh("cp2", f"stat -c %a {BACKUP['folder']}/{kept[-1]}").stdout.strip()
+    assert mode == "600"
+
+
+def test_verify_names_the_member_whose_timer_stopped_or_whose_snapshots_are_old(
+        cluster: LabCluster, tmp_path: Path) -> None:
+    cluster.ssh("cp3", "systemctl stop etcd-backup.timer")
+    cluster.ssh("cp1", "systemctl stop etcd-backup.timer && touch -d '-3 minutes' /var/backups/etcd/*.db")
+    try:
+        exit_code, checks = verify(cluster, tmp_path)
+    finally:
+        cluster.ssh("cp1", "systemctl start etcd-backup.timer")
+        cluster.ssh("cp3", "systemctl start etcd-backup.timer")
+    failed = sorted((c["host"], c["check"]) for c in checks if c["outcome"] == "failed")
+    assert exit_code == 1
+    assert failed == [("cp1", "backup_timer_active_and_enabled"), ("cp1", "newest_backup_younger_than_two_periods"),
+                      ("cp3", "backup_timer_active_and_enabled")]
+    assert next(c for c in checks if c["host"] == "cp1" and c["check"].startswith("newest"))["found"].endswith(
+        "is 3 minutes old")
