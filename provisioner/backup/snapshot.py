@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +65,7 @@ def take_snapshot(topology: Topology, targets: list[SshTarget], destination: Pat
     if destination.exists() or metadata_path(destination).exists():
         raise UsageError(f"{destination}: a snapshot (or its .json) is already there; choose another --out")
     remotes = {target.host: Remote(target) for target in targets}
-    state = healthy_member(topology, remotes, progress)
+    state = healthy_member(topology, remotes, progress.step)
     remote = remotes[state.member.name]
     members = _members(remote, state.member)
     taken_at = datetime.now(UTC)
@@ -82,11 +83,12 @@ def take_snapshot(topology: Topology, targets: list[SshTarget], destination: Pat
     return metadata
 
 
-def healthy_member(topology: Topology, remotes: dict[str, Remote], progress: SnapshotProgress) -> MemberState:
+def healthy_member(topology: Topology, remotes: dict[str, Remote],
+                   step: Callable[[str], None] = lambda _: None) -> MemberState:
     """The first member, in cluster-file order, that answers healthy on its own endpoint."""
     reasons = []
     for member in topology.etcd_members:
-        progress.step(f"asking {member.name} for its health")
+        step(f"asking {member.name} for its health")
         answer = remotes[member.name].probe(f"{on_member(member, 'endpoint', 'health')} && "
                                             f"{on_member(member, 'endpoint', 'status')}")
         lines = answer.stdout.splitlines()
