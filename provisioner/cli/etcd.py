@@ -57,10 +57,11 @@ def snapshot_command(cluster_file: ClusterArg, out: SnapshotOutOption = None, bu
     topology = load(cluster_file)
     tree = build or default_output(topology)
     destination = out or default_snapshot_path(tree, topology.name, datetime.now(UTC))
-    _snapshot(topology, _member_targets(topology, tree), destination)
+    snapshot_here(topology, member_targets(topology, tree), destination)
 
 
-def _member_targets(topology: Topology, tree: Path) -> list[SshTarget]:
+def all_targets(topology: Topology, tree: Path) -> list[SshTarget]:
+    """Every host's SSH target; refused (exit 2, nothing contacted) when a private key is missing here."""
     from provisioner.providers import ssh_targets
     from provisioner.reach import missing_private_keys
 
@@ -68,11 +69,15 @@ def _member_targets(topology: Topology, tree: Path) -> list[SshTarget]:
     problems = missing_private_keys(topology, targets)
     if problems:
         raise InputError(problems)
+    return targets
+
+
+def member_targets(topology: Topology, tree: Path) -> list[SshTarget]:
     members = {member.name for member in topology.etcd_members}
-    return [target for target in targets if target.host in members]
+    return [target for target in all_targets(topology, tree) if target.host in members]
 
 
-def _snapshot(topology: Topology, targets: list[SshTarget], destination: Path) -> SnapshotMetadata:
+def snapshot_here(topology: Topology, targets: list[SshTarget], destination: Path) -> SnapshotMetadata:
     from provisioner.backup.snapshot import take_snapshot
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -118,7 +123,7 @@ def restore_command(cluster_file: ClusterArg, snapshot: SnapshotArg, yes: YesOpt
                          f"{metadata.taken_at}); each {escape(data_dir)} would be moved aside, and the cluster "
                          "would get a new ID", soft_wrap=True)
         raise UsageError("restore replaces the data of every etcd member: re-run with --yes")
-    targets = _member_targets(topology, tree)
+    targets = member_targets(topology, tree)
     _safety_snapshot(topology, targets, tree)
     restore = restoring.begin(tree, topology, snapshot, metadata, datetime.now(UTC))
     recap = Recap.for_hosts(host.name for host in topology.hosts)
@@ -140,7 +145,7 @@ def _safety_snapshot(topology: Topology, targets: list[SshTarget], tree: Path) -
 
     destination = default_snapshot_path(tree, f"{topology.name}-before-restore", datetime.now(UTC))
     try:
-        _snapshot(topology, targets, destination)
+        snapshot_here(topology, targets, destination)
     except StepFailed as failure:
         output.out.print(f"no snapshot of the current data before the restore: {escape(failure.reason)}",
                          soft_wrap=True)
