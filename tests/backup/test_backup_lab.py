@@ -9,9 +9,11 @@ systemctl and ls, not our code."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, image
 from tests.apply.labs import LabCluster
 from tests.backup.etcd_http import digest, etcd_http, plain_everything, varied_pairs
 from tests.backup.labs import backup_lab
-from tests.conftest import run_cli
+from tests.conftest import CliResult, run_cli
 
 BACKUP = {"schedule": "1m", "keep": 2, "folder": "/var/backups/etcd"}
 PROBLEMS = lab_prerequisites_problems()
@@ -182,6 +184,77 @@ def test_verify_names_the_member_whose_timer_stopped_or_whose_snapshots_are_old(
     assert next(c for c in checks if c["host"] == "cp1" and c["check"].startswith("newest"))["found"].endswith(
         "is 3 minutes old")
 
+
+
+class Writer(threading.Thread):
+    """Writes sequential keys until stopped, moving to the next member when one fails, as a client does;
+    remembers every acknowledged write."""
+
+    def __init__(self, cluster: LabCluster) -> None:
+        super().__init__(daemon=True)
+        self.addresses = [m["address"] for m in cluster.etcd_members]
+        self.tree = cluster.out
+        self.acknowledged: dict[bytes, bytes] = {}
+        self.failures = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        index, member = 0, 0
+        while not self.stopping.is_set():
+            try:
+                with etcd_http(self.addresses[member], self.tree) as client:
+                    while not self.stopping.is_set():
+                        key, value = f"/lc/writer/{index:07d}".encode(), f"value {index}".encode()
+                        client.put(key, value)
+                        self.acknowledged[key] = value
+                        index += 1
+            except (OSError, AssertionError, http.client.HTTPException):
+                self.failures += 1
+                member = (member + 1) % len(self.addresses)
+                time.sleep(0.05)
+
+
+def certs(cluster: LabCluster, *arguments: str) -> CliResult:
+    return run_cli("certs", *arguments, str(cluster.cluster_file), "--build", str(cluster.out))
+
+
+def test_certs_lists_every_certificate_and_fails_on_one_that_differs_from_the_tree(cluster: LabCluster) -> None:
+    listed = certs(cluster)
+    assert listed.exit_code == 0, listed.stdout + listed.stderr
+    for path in ("/etc/etcd/pki/server.crt", "/etc/etcd/pki/peer.crt", "/etc/kubernetes/pki/apiserver-etcd-client.crt"):
+        assert path in listed.stdout
+    wrong = "/etc/kubernetes/pki/apiserver-etcd-client.crt"
+    cluster.ssh("cp2", f"cp {wrong} /root/kept.crt && cp /etc/etcd/pki/healthcheck-client.crt {wrong}")
+    try:
+        differs = certs(cluster)
+    finally:
+        cluster.ssh("cp2", f"mv /root/kept.crt {wrong}")
+    assert differs.exit_code == 1
+    assert differs.stderr == f"error: cp2: {wrong}: differs from the tree\n"
+
+
+def test_renewing_every_leaf_loses_no_acknowledged_write(cluster: LabCluster) -> None:
+    serial = "openssl x509 -noout -serial -in /etc/etcd/pki/server.crt"
+    before = {m["name"]: cluster.ssh(m["name"], serial).stdout for m in cluster.etcd_members}
+    writer = Writer(cluster)
+    writer.start()
+    try:
+        time.sleep(1)
+        renewed = certs(cluster, "renew", "--yes")
+        time.sleep(1)
+    finally:
+        writer.stopping.set()
+        writer.join(timeout=30)
+    assert renewed.exit_code == 0, renewed.stdout + renewed.stderr
+    assert "lc-backup-before-renewal-" in renewed.stdout
+    assert len(writer.acknowledged) > 100
+    for member in cluster.etcd_members:
+        assert cluster.ssh(member["name"], serial).stdout != before[member["name"]]
+        with etcd_http(member["address"], cluster.out) as client:
+            _, pairs = client.everything()
+        lost = [key for key, value in writer.acknowledged.items() if pairs.get(key) != value]
+        assert not lost, f"{member['name']}: {len(lost)} acknowledged writes missing, first {lost[0]!r}"
+    assert certs(cluster).exit_code == 0
 
 def member_contents(cluster: LabCluster) -> dict[str, tuple[int, str, int]]:
     """Per member: (revision, digest of the keys under /lc/, cluster ID), each read from that member alone."""
