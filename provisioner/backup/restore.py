@@ -91,11 +91,11 @@ def move_aside_command(data_dir: str, aside: str) -> str:
             f"mv {data} \"$target\"; echo \"moved {data_dir} to $target\"; fi")
 
 
-def restore_command(topology: Topology, member: EtcdMember, copy: str, token: str) -> str:
+def restore_command(topology: Topology, member: EtcdMember, copy: str, token: str, data_dir: str) -> str:
     """etcd's snapshot restore for one member: its own name and peer URL, every member, the new token."""
     flags = shlex.join([copy, "--name", member.name, "--initial-cluster", topology.initial_cluster,
                         "--initial-cluster-token", token, "--initial-advertise-peer-urls", member.peer_url,
-                        "--data-dir", topology.cluster.etcd.data_dir])
+                        "--data-dir", data_dir])
     return (f"if command -v etcdutl >/dev/null 2>&1; then etcdutl snapshot restore {flags}; "
             f"else ETCDCTL_API=3 etcdctl snapshot restore {flags}; fi")
 
@@ -111,7 +111,8 @@ def restore_variables(topology: Topology, restore: Restore) -> dict[str, Any]:
         "etcd_restore_marker": f"{RESTORE_DIR}/{restore.restore_id}.restored",
         "etcd_restore_move_aside_command": move_aside_command(topology.cluster.etcd.data_dir,
                                                               restore.aside(topology.cluster.etcd.data_dir)),
-        "etcd_restore_commands": {member.name: restore_command(topology, member, copy, restore.token)
+        "etcd_restore_commands": {member.name: restore_command(topology, member, copy, restore.token,
+                                                               topology.cluster.etcd.data_dir)
                                   for member in topology.etcd_members},
         "etcd_restore_apiserver_manifest": APISERVER_MANIFEST,
         "etcd_restore_apiserver_parked": APISERVER_PARKED,

@@ -175,7 +175,7 @@ class EtcdBackup(Strict):
 
     schedule: Annotated[str, Field(pattern=PERIOD_PATTERN)] = "1h"
     keep: Annotated[int, Field(ge=1, le=1000)] = 24
-    folder: Annotated[str, Field(pattern=DIRECTORY_PATTERN)] = "/var/backups/etcd"
+    folder: Annotated[str, Field(pattern=DIRECTORY_PATTERN), AfterValidator(_data_dir)] = "/var/backups/etcd"
 
     @property
     def period_seconds(self) -> int:

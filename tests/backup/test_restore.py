@@ -140,14 +140,14 @@ def test_the_restore_command_builds_a_member_data_dir(snapshot: Path, tmp_path: 
     if with_etcdutl and not LAB_ETCDUTL.exists():
         pytest.skip("needs the lab image (provisioner lab up builds it)")
     cluster_file = tmp_path / "cluster.yaml"
-    cluster_file.write_text(CLUSTER.replace("hosts:", f"etcd: {{data_dir: {tmp_path}/data}}\nhosts:"))
+    cluster_file.write_text(CLUSTER)
     topology = load_topology(cluster_file)[0]
     tools = tmp_path / "bin"
     tools.mkdir()
     (tools / "etcdctl").symlink_to(shutil.which("etcdctl") or "")
     if with_etcdutl:
         (tools / "etcdutl").symlink_to(LAB_ETCDUTL)
-    command = restore_command(topology, topology.etcd_members[1], str(snapshot), "new-token")
+    command = restore_command(topology, topology.etcd_members[1], str(snapshot), "new-token", str(tmp_path / "data"))
     result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, env={"PATH": f"{tools}:/bin"},
                             check=False)
     assert result.returncode == 0, result.stderr
