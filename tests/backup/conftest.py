@@ -40,3 +40,11 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         etcd.terminate()
         etcd.wait(timeout=30)
     yield folder / "s.db"
+
+
+def tools_folder(folder: Path, *programs: Path) -> Path:
+    """A folder holding links to `programs`: the only etcd tools a shell given it on PATH finds."""
+    folder.mkdir()
+    for program in programs:
+        (folder / program.name).symlink_to(program)
+    return folder

@@ -12,20 +12,13 @@ from pathlib import Path
 import pytest
 
 from provisioner.backup.member import snapshot_status
-from tests.backup.conftest import LAB_ETCDUTL, needs_etcd
+from tests.backup.conftest import LAB_ETCDUTL, needs_etcd, tools_folder
 
 
 def status_with(path: Path, tools: Path) -> subprocess.CompletedProcess[str]:
     """snapshot_status run by sh with only `tools` (and the basics) on PATH."""
     return subprocess.run(["sh", "-c", snapshot_status(str(path))], capture_output=True, text=True, check=False,
                           env={"PATH": f"{tools}:/bin"})
-
-
-def tools_folder(folder: Path, *programs: Path) -> Path:
-    folder.mkdir()
-    for program in programs:
-        (folder / program.name).symlink_to(program)
-    return folder
 
 
 @needs_etcd

@@ -24,7 +24,7 @@ from provisioner.backup.restore import (
 from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Topology
 from provisioner.errors import UsageError
-from tests.backup.conftest import LAB_ETCDUTL, needs_etcd
+from tests.backup.conftest import LAB_ETCDUTL, needs_etcd, tools_folder
 from tests.backup.test_metadata import EXAMPLE
 from tests.conftest import run_cli
 
@@ -142,11 +142,8 @@ def test_the_restore_command_builds_a_member_data_dir(snapshot: Path, tmp_path: 
     cluster_file = tmp_path / "cluster.yaml"
     cluster_file.write_text(CLUSTER)
     topology = load_topology(cluster_file)[0]
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    (tools / "etcdctl").symlink_to(shutil.which("etcdctl") or "")
-    if with_etcdutl:
-        (tools / "etcdutl").symlink_to(LAB_ETCDUTL)
+    etcdctl = Path(shutil.which("etcdctl") or "")
+    tools = tools_folder(tmp_path / "bin", etcdctl, *([LAB_ETCDUTL] if with_etcdutl else []))
     command = restore_command(topology, topology.etcd_members[1], str(snapshot), "new-token", str(tmp_path / "data"))
     result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, env={"PATH": f"{tools}:/bin"},
                             check=False)
