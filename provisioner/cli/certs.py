@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from provisioner.cli import output
 from provisioner.cli.common import load
@@ -53,14 +52,17 @@ def _check(cluster_file: Path, warn_days: int, build: Path | None) -> None:
         raise UsageError(f"{tree}: no rendered tree here; run apply (or render) first, or give --build")
     now = datetime.now(UTC)
     judged = [judge(found, now, warn_days) for found in gather(topology, tree, all_targets(topology, tree))]
-    table = Table("host", "certificate", "subject", "SANs", "issuer", "not after", "days", "tree", "problems")
-    for entry in judged:
-        colour = "red" if entry.problems else "green"
-        table.add_row(entry.host, escape(entry.path), escape(entry.subject), escape(", ".join(entry.sans)),
-                      escape(entry.issuer), f"{entry.not_after:%Y-%m-%d}" if entry.not_after else "",
-                      "" if entry.days_left is None else str(entry.days_left), entry.tree,
-                      f"[{colour}]{escape(', '.join(entry.problems) or 'ok')}[/]")
-    output.out.print(table)
+    # Lines rather than a table: a nine-column table is cut to the terminal's width, or to 80 in CI logs.
+    for host in dict.fromkeys(entry.host for entry in judged):
+        output.out.print(f"[bold]{escape(host)}[/]")
+        for entry in (entry for entry in judged if entry.host == host):
+            colour = "red" if entry.problems else "green"
+            expiry = f"not after {entry.not_after:%Y-%m-%d} ({entry.days_left} days)" if entry.not_after else ""
+            output.out.print(f"  {escape(entry.path)}: {escape(entry.subject)}, issuer {escape(entry.issuer)}, "
+                             f"{expiry}, tree: {entry.tree}: [{colour}]{escape(', '.join(entry.problems) or 'ok')}[/]",
+                             soft_wrap=True)
+            if entry.sans:
+                output.out.print(f"    SANs: {escape(', '.join(entry.sans))}", soft_wrap=True)
     bad = [entry for entry in judged if entry.problems]
     if bad:
         output.fail([f"{entry.host}: {entry.path}: {', '.join(entry.problems)}" for entry in bad])
