@@ -57,10 +57,10 @@ def _check(cluster_file: Path, warn_days: int, build: Path | None) -> None:
         output.out.print(f"[bold]{escape(host)}[/]")
         for entry in (entry for entry in judged if entry.host == host):
             colour = "red" if entry.problems else "green"
-            expiry = f"not after {entry.not_after:%Y-%m-%d} ({entry.days_left} days)" if entry.not_after else ""
-            output.out.print(f"  {escape(entry.path)}: {escape(entry.subject)}, issuer {escape(entry.issuer)}, "
-                             f"{expiry}, tree: {entry.tree}: [{colour}]{escape(', '.join(entry.problems) or 'ok')}[/]",
-                             soft_wrap=True)
+            facts = [escape(entry.subject), f"issuer {escape(entry.issuer)}",
+                     f"not after {entry.not_after:%Y-%m-%d} ({entry.days_left} days)"] if entry.not_after else []
+            output.out.print(f"  {escape(entry.path)}: {', '.join([*facts, f'tree: {entry.tree}'])}: "
+                             f"[{colour}]{escape(', '.join(entry.problems) or 'ok')}[/]", soft_wrap=True)
             if entry.sans:
                 output.out.print(f"    SANs: {escape(', '.join(entry.sans))}", soft_wrap=True)
     bad = [entry for entry in judged if entry.problems]
