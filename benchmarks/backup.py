@@ -12,19 +12,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from timing import print_table, timed
 
 from provisioner.providers.lab import lab_prerequisites_problems
-from tests.apply.labs import lab_for, topology_of
+from tests.apply.labs import lab_cluster_file, lab_for, topology_of
 from tests.backup.etcd_http import etcd_http
 from tests.backup.labs import SUBNET, backup_cluster_file
-from tests.conftest import EXAMPLES
 
 VALUE_BYTES = 512 * 1024
 VALUES = 200  # about 100 MB
@@ -77,23 +73,8 @@ def snapshot_and_restore(root: Path) -> list[tuple[str, float]]:
     return timings
 
 
-def external_cluster_file(root: Path) -> Path:
-    """The external example renamed lc-external and moved to this benchmark's subnet."""
-    data: dict[str, Any] = yaml.safe_load((EXAMPLES / "lab-external" / "cluster.yaml").read_text())
-    data["name"] = "lc-external"
-    data["endpoint"]["address"] = f"{SUBNET}.100"
-    for host in data["hosts"]:
-        host["address"] = f"{SUBNET}.{host['address'].rsplit('.', 1)[1]}"
-    data["ssh"]["private_key"] = str(root / "labs" / "lc-external" / "id_ed25519")
-    data["ssh"]["known_hosts"] = str(root / "labs" / "lc-external" / "known_hosts")
-    path = root / "cluster.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
 def renewal(root: Path) -> list[tuple[str, float]]:
-    cluster_file = external_cluster_file(root)
+    cluster_file = lab_cluster_file("lab-external", root / "clusters", root / "labs", prefix="lc-", subnet=SUBNET)
     lab = lab_for(topology_of(cluster_file), root / "labs")
     build = root / "build"
     try:
