@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from provisioner.drill.remote import run_on
 from provisioner.errors import StepFailed
 from provisioner.providers.base import SshTarget
 from provisioner.reach.reasons import ssh_failure
@@ -35,16 +36,7 @@ class Remote:
 
     def run(self, step: str, script: str, *, timeout: float = 120) -> str:
         """The script's stdout; a non-zero status (or ssh failing) raises StepFailed naming host and step."""
-        try:
-            result = subprocess.run(self._argv(script), capture_output=True, text=True, timeout=timeout,
-                                    stdin=subprocess.DEVNULL, check=False)
-        except subprocess.TimeoutExpired:
-            raise StepFailed(step, self.host, f"no answer within {timeout:.0f} s") from None
-        if result.returncode == 255:
-            raise StepFailed(step, self.host, ssh_failure(result.stderr, self.target.connection))
-        if result.returncode != 0:
-            raise StepFailed(step, self.host, first_error(result.stderr) or f"exit status {result.returncode}")
-        return result.stdout
+        return run_on(self.target, script, step=step, timeout=timeout)
 
     def probe(self, script: str, *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Runs the script and returns its result whatever the status: for questions, not for changes."""

@@ -10,8 +10,8 @@ import typer
 
 from provisioner.cli import output
 from provisioner.cli.apply import apply_command
-from provisioner.cli.drill import drill_command
 from provisioner.cli.certs import certs_command
+from provisioner.cli.drill import drill_command
 from provisioner.cli.etcd import etcd_app
 from provisioner.cli.lab import lab_app
 from provisioner.cli.ping import ping_command
