@@ -18,6 +18,12 @@ ETCD_HEALTHCHECK_CERT = f"{ETCD_PKI}/healthcheck-client.crt"
 ETCD_HEALTHCHECK_KEY = f"{ETCD_PKI}/healthcheck-client.key"
 ETCD_PACKAGE_BINARY = "/usr/bin/etcd"
 ETCD_RELEASE_DIR = "/usr/local/bin"
+# Where `etcd snapshot` saves a snapshot on the member before streaming it to the tool's machine.
+ETCD_SNAPSHOT_STAGING = "/var/lib/provisioner/snapshot-staging"
+# Scheduled backups (etcd.backup): a script run by a oneshot service that a timer starts.
+ETCD_BACKUP_SCRIPT = "/usr/local/sbin/etcd-backup"
+ETCD_BACKUP_SERVICE = "/etc/systemd/system/etcd-backup.service"
+ETCD_BACKUP_TIMER = "/etc/systemd/system/etcd-backup.timer"
 
 # kubeadm's own default locations, so `kubeadm init` finds the material without extra flags.
 KUBERNETES_PKI = "/etc/kubernetes/pki"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from provisioner.apply.ansible_env import ansible_environment, forks_for
 from provisioner.apply.display import ApplyDisplay
 from provisioner.apply.manager import run_phases
-from provisioner.apply.phases import APPLY_PHASES, ApplyContext
+from provisioner.apply.phases import APPLY_PHASES, ApplyContext, Phase
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession
 from provisioner.apply.variables import playbook_variables
@@ -21,9 +23,11 @@ from provisioner.render import INVENTORY, render
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 
 
-def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: Recap) -> Path:
+def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: Recap,
+                  phases: Sequence[type[Phase]] = APPLY_PHASES, extra_variables: dict[str, Any] | None = None) -> Path:
     """Brings the hosts to what the rendered tree describes; returns the run folder. Counts go to
-    `recap` as phases finish, so the caller can report them even when a phase fails."""
+    `recap` as phases finish, so the caller can report them even when a phase fails. `phases` and
+    `extra_variables` let a day-2 command (restore) run its own phase among apply's."""
     problems = missing_private_keys(topology, ssh_targets(topology, out))
     if problems:
         raise InputError(problems)
@@ -38,6 +42,7 @@ def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: R
             envvars=ansible_environment(control_dir),
             forks=forks_for(len(topology.hosts)),
         )
-        context = ApplyContext(topology, tree, session, playbook_variables(topology, tree), display, recap)
-        run_phases([phase() for phase in APPLY_PHASES], context)
+        variables = {**playbook_variables(topology, tree), **(extra_variables or {})}
+        context = ApplyContext(topology, tree, session, variables, display, recap)
+        run_phases([phase() for phase in phases], context)
     return run_dir

@@ -57,6 +57,8 @@ def etcd_variables(topology: Topology) -> dict[str, Any]:
         "etcd_healthcheck_cert": hostpaths.ETCD_HEALTHCHECK_CERT,
         "etcd_healthcheck_key": hostpaths.ETCD_HEALTHCHECK_KEY,
         "etcd_client_urls": topology.etcd_endpoints,
+        "etcd_backup": etcd.backup is not None,
+        "etcd_backup_timer": hostpaths.ETCD_BACKUP_TIMER,
     }
 
 

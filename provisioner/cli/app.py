@@ -10,7 +10,9 @@ import typer
 
 from provisioner.cli import output
 from provisioner.cli.apply import apply_command
+from provisioner.cli.certs import certs_command
 from provisioner.cli.drill import drill_command
+from provisioner.cli.etcd import etcd_app
 from provisioner.cli.kubeconfig import kubeconfig_command
 from provisioner.cli.lab import lab_app
 from provisioner.cli.ping import ping_command
@@ -39,6 +41,8 @@ app.command("kubeconfig")(kubeconfig_command)
 app.command("up")(up_command)
 app.command("drill")(drill_command)
 app.command("down")(down_command)
+app.add_typer(etcd_app, name="etcd")
+app.command("certs")(certs_command)
 
 
 @app.callback()

@@ -6,6 +6,7 @@ import ipaddress
 from collections import Counter
 
 from provisioner.cluster.availability import etcd_tolerated_losses
+from provisioner.cluster.data_dir import is_within
 from provisioner.cluster.kubernetes_rules import kubernetes_problems
 from provisioner.cluster.model import ClusterFile
 from provisioner.cluster.ports import APISERVER_PORT, clashes, listeners
@@ -167,6 +168,10 @@ def _check_etcd(cluster: ClusterFile, report: _Report) -> None:
         report.error(("etcd", "election_timeout"),
                      f"expected at least 5 x heartbeat_interval ({5 * etcd.heartbeat_interval}), "
                      f"got {etcd.election_timeout}")
+    if etcd.backup is not None and (is_within(etcd.backup.folder, etcd.data_dir)
+                                    or is_within(etcd.data_dir, etcd.backup.folder)):
+        report.error(("etcd", "backup", "folder"), f"expected a folder outside etcd.data_dir ({etcd.data_dir}), "
+                                                   f"got {etcd.backup.folder!r}")
 
 
 def _check_ports(cluster: ClusterFile, report: _Report) -> None:

@@ -17,7 +17,7 @@ HOMES = "/home"
 MIN_LEVELS = 2
 
 
-def _is_within(path: str, folder: str) -> bool:
+def is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + "/")
 
 
@@ -25,12 +25,12 @@ def data_dir_problem(path: str) -> str | None:
     """Why `path` (absolute, of plain path characters) cannot be etcd's data directory, or None."""
     if posixpath.normpath(path) != path or path.startswith("//"):
         return "expected a normalised path (no '.' or '..' parts, no '//', no trailing '/')"
-    tree = next((tree for tree in SYSTEM_TREES if _is_within(path, tree)), None)
+    tree = next((tree for tree in SYSTEM_TREES if is_within(path, tree)), None)
     if tree:
         return f"expected a folder outside {tree}, which holds system files or is emptied"
     if posixpath.dirname(path) == HOMES:
         return f"expected a folder of etcd's own, not a home directory in {HOMES}"
-    held = next((directory for directory in SYSTEM_DIRECTORIES if _is_within(directory, path)), None)
+    held = next((directory for directory in SYSTEM_DIRECTORIES if is_within(directory, path)), None)
     if held == path:
         return "expected a folder of etcd's own, not a system directory"
     if held:

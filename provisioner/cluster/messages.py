@@ -16,6 +16,7 @@ from provisioner.cluster.model import (
     INTERFACE_PATTERN,
     LOCAL_FILE_PATTERN,
     NAME_PATTERN,
+    PERIOD_PATTERN,
     RETENTION_PATTERN,
     URL_PATTERN,
     USER_PATTERN,
@@ -43,6 +44,7 @@ _PATTERN_MEANINGS = {
     BOX_PATTERN: "a Vagrant box name such as debian/bookworm64 (letters, digits, '_', '.', '-', one '/')",
     USER_PATTERN: "a user name (letters, digits, '_', '.', '-'; not starting with '-')",
     INTERFACE_PATTERN: "a network interface name (up to 15 letters, digits, '_', '.', '-')",
+    PERIOD_PATTERN: "a period such as 30m, 6h or 1d (minutes, hours or days)",
     RETENTION_PATTERN: "hours as a number, a duration such as 30m or 1h, or a revision count",
     IMAGE_REPOSITORY_PATTERN: "an image registry such as registry.example:5000/k8s (lowercase host[:port][/path])",
 }

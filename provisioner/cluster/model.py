@@ -113,6 +113,8 @@ def _data_dir(value: str) -> str:
 VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
 # Values below reach Ansible variables (which template '{{'), shells, apt source lines and Ruby: only
 # characters that mean nothing to any of them. URLs: no quotes, '$', '{', '#' (an apt comment), spaces.
+# How often scheduled backups run: minutes, hours or days (it becomes a systemd timer's period).
+PERIOD_PATTERN = r"^[1-9][0-9]{0,3}[mhd]$"
 URL_PATTERN = r"^(https?|file)://[A-Za-z0-9._~:/?@&=+,%\[\]-]+$"
 # An absolute path other than / itself, of plain path characters (it lands in units and shell commands).
 DIRECTORY_PATTERN = r"^(/[A-Za-z0-9_.+-]+)+/?$"
@@ -168,6 +170,18 @@ class EtcdRelease(Strict):
     sha256: Annotated[str, AfterValidator(_sha256)]
 
 
+class EtcdBackup(Strict):
+    """Scheduled snapshots taken on every member by a systemd timer, the newest `keep` kept."""
+
+    schedule: Annotated[str, Field(pattern=PERIOD_PATTERN)] = "1h"
+    keep: Annotated[int, Field(ge=1, le=1000)] = 24
+    folder: Annotated[str, Field(pattern=DIRECTORY_PATTERN), AfterValidator(_data_dir)] = "/var/backups/etcd"
+
+    @property
+    def period_seconds(self) -> int:
+        return int(self.schedule[:-1]) * {"m": 60, "h": 3600, "d": 86400}[self.schedule[-1]]
+
+
 class Etcd(Strict):
     version: Annotated[str, Field(pattern=VERSION_PATTERN)] = "3.5.16"
     install: Literal["package", "release"] = "package"
@@ -181,6 +195,7 @@ class Etcd(Strict):
     auto_compaction_mode: Literal["periodic", "revision"] = "periodic"
     auto_compaction_retention: Annotated[str, Field(pattern=RETENTION_PATTERN)] = "1h"
     metrics_port: Port = 2381
+    backup: EtcdBackup | None = None
 
 
 # A registry host[:port] with an optional path, as image references name it (kubeadm's imageRepository).

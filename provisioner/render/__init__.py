@@ -11,6 +11,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
 from provisioner.providers import ssh_targets
 from provisioner.render.apiserver import audit_policy, encryption_configuration
+from provisioner.render.backup import backup_script, backup_service, backup_timer
 from provisioner.render.cni import PATCH, add_on, kustomization, pod_network_patch
 from provisioner.render.etcd import etcd_config, etcd_unit
 from provisioner.render.images import images_txt
@@ -81,6 +82,7 @@ def build_tree(topology: Topology, out: Path) -> Tree:
     tree.add(SUMMARY, summary(topology))
     _add_kubernetes_files(tree, topology, out)
     members = {member.name: member for member in topology.etcd_members}
+    backup = topology.cluster.etcd.backup
     balancing = bool(topology.load_balancer_hosts)
     auth_pass = keepalived_auth_pass(out) if balancing else ""
     check_script = keepalived_check_script(topology) if balancing else ""
@@ -92,6 +94,10 @@ def build_tree(topology: Topology, out: Path) -> Tree:
         if host.name in members:
             tree.add(f"{folder}/etcd.conf.yml", to_yaml(etcd_config(topology, members[host.name])))
             tree.add(f"{folder}/etcd.service", etcd_unit(topology, members[host.name]))
+            if backup is not None:
+                tree.add(f"{folder}/etcd-backup", backup_script(topology, members[host.name], backup), mode=0o755)
+                tree.add(f"{folder}/etcd-backup.service", backup_service(topology, members[host.name]))
+                tree.add(f"{folder}/etcd-backup.timer", backup_timer(topology, backup))
         if "load_balancer" in roles and balancing:
             tree.add(f"{folder}/haproxy.cfg", haproxy)
             tree.add(f"{folder}/keepalived.conf", keepalived_config(topology, host, auth_pass), mode=0o600)

@@ -42,6 +42,17 @@ def _etcd_member(host: Host) -> list[Placement]:
     ]
 
 
+def _etcd_backup(host: Host) -> list[Placement]:
+    # The timer is restarted when its files change, so a new schedule takes effect.
+    return [
+        Placement(f"hosts/{host.name}/etcd-backup", hp.ETCD_BACKUP_SCRIPT, "root", "root", "0755", False, ""),
+        Placement(f"hosts/{host.name}/etcd-backup.service", hp.ETCD_BACKUP_SERVICE, "root", "root", "0644", False,
+                  "etcd-backup"),
+        Placement(f"hosts/{host.name}/etcd-backup.timer", hp.ETCD_BACKUP_TIMER, "root", "root", "0644", False,
+                  "etcd-backup"),
+    ]
+
+
 def _control_plane(host: Host) -> list[Placement]:
     kube = hp.KUBERNETES_PKI
     return [
@@ -103,6 +114,8 @@ def placements(topology: Topology, host: Host) -> list[Placement]:
     result: list[Placement] = []
     if "etcd" in roles:
         result += _etcd_member(host)
+        if topology.cluster.etcd.backup is not None:
+            result += _etcd_backup(host)
     if "control_plane" in roles:
         result += _control_plane(host) + _kubernetes_cluster_files(topology)
     if "load_balancer" in roles and topology.load_balancer_hosts:

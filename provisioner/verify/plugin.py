@@ -38,6 +38,7 @@ class VerifyPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "layout(name): the check applies to this etcd layout only")
+        config.addinivalue_line("markers", "backup: the check applies when etcd.backup is set")
         # Read by the `topology` and `fleet` fixtures in checks/conftest.py.
         config.stash[TOPOLOGY] = self._topology
         config.stash[FLEET] = self._fleet
@@ -56,12 +57,15 @@ class VerifyPlugin:
                                      ids=["none"])
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """Checks for the other layout are left out rather than reported as skipped."""
+        """Checks for the other layout, or for scheduled backups the file does not ask for, are left out
+        rather than reported as skipped."""
         kept: list[pytest.Item] = []
         dropped: list[pytest.Item] = []
         for item in items:
             marker = item.get_closest_marker("layout")
-            (dropped if marker and marker.args[0] != self._topology.layout else kept).append(item)
+            other_layout = marker is not None and marker.args[0] != self._topology.layout
+            no_backup = item.get_closest_marker("backup") is not None and self._topology.cluster.etcd.backup is None
+            (dropped if other_layout or no_backup else kept).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept

@@ -8,6 +8,7 @@ from provisioner.apply.phases.install import InstallPackages
 from provisioner.apply.phases.kubernetes import InstallKubernetes
 from provisioner.apply.phases.load_balancer import StartLoadBalancers
 from provisioner.apply.phases.preflight import CheckHosts
+from provisioner.apply.phases.restore import RestoreEtcd
 from provisioner.apply.phases.upload import UploadFiles
 
 # Packages come before files: files belong to the etcd user the package creates, and haproxy must
@@ -21,4 +22,16 @@ APPLY_PHASES: tuple[type[Phase], ...] = (
     InstallKubernetes,
 )
 
-__all__ = ["APPLY_PHASES", "ApplyContext", "Phase"]
+# `etcd restore`: hosts brought to the tree as apply would, then etcd's data rebuilt from a snapshot
+# before the members start; the later phases then find a running cluster.
+RESTORE_PHASES: tuple[type[Phase], ...] = (
+    CheckHosts,
+    InstallPackages,
+    UploadFiles,
+    RestoreEtcd,
+    StartEtcd,
+    StartLoadBalancers,
+    InstallKubernetes,
+)
+
+__all__ = ["APPLY_PHASES", "RESTORE_PHASES", "ApplyContext", "Phase"]

@@ -42,7 +42,7 @@ from provisioner.render.pki.issue import (
 )
 from provisioner.render.pki.store import PkiError
 
-__all__ = ["KeyType", "PkiError", "PkiMember", "ensure_pki"]
+__all__ = ["KeyType", "PkiError", "PkiMember", "ensure_pki", "etcd_leaves"]
 
 RENEW_WITHIN = timedelta(days=90)
 _LOOPBACKS: tuple[IPAddress, ...] = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
@@ -60,7 +60,7 @@ def ensure_pki(pki_dir: Path, *, cluster_name: str, etcd_members: Sequence[PkiMe
                key_type: KeyType = "ecdsa-p256", now: datetime | None = None) -> None:
     """Creates or updates the PKI under `pki_dir`, reusing whatever is still right."""
     now = _whole_seconds_utc(now or datetime.now(UTC))
-    leaves = _etcd_leaves(etcd_members)
+    leaves = etcd_leaves(etcd_members)
     pki_dir.parent.mkdir(parents=True, exist_ok=True)
     for folder in (pki_dir, pki_dir / "etcd", pki_dir / "etcd" / "members", pki_dir / "kubernetes"):
         store.private_dir(folder)
@@ -79,7 +79,7 @@ def ensure_pki(pki_dir: Path, *, cluster_name: str, etcd_members: Sequence[PkiMe
     _ensure_service_account_key(pki_dir / "kubernetes" / "sa")
 
 
-def _etcd_leaves(members: Sequence[PkiMember]) -> list[LeafProfile]:
+def etcd_leaves(members: Sequence[PkiMember]) -> list[LeafProfile]:
     """Every certificate the etcd CA signs, in the order they are checked."""
     leaves = [
         LeafProfile("etcd/apiserver-etcd-client", "kube-apiserver-etcd-client", "system:masters"),

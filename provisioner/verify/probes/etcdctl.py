@@ -20,10 +20,11 @@ class ClientCertificate:
     key: str
 
 
-def etcdctl(endpoints: Sequence[str], client: ClientCertificate, *words: str) -> str:
+def etcdctl(endpoints: Sequence[str], client: ClientCertificate, *words: str,
+            command_timeout: str = COMMAND_TIMEOUT) -> str:
     """A shell command running etcdctl with JSON output; `words` are the subcommand and its flags."""
     argv = ["etcdctl", f"--endpoints={','.join(endpoints)}", f"--cacert={client.ca}", f"--cert={client.cert}",
-            f"--key={client.key}", f"--dial-timeout={DIAL_TIMEOUT}", f"--command-timeout={COMMAND_TIMEOUT}",
+            f"--key={client.key}", f"--dial-timeout={DIAL_TIMEOUT}", f"--command-timeout={command_timeout}",
             "--write-out=json", *words]
     # The API version is pinned so an older etcdctl never falls back to the v2 API.
     return "ETCDCTL_API=3 " + shlex.join(argv)

@@ -1,0 +1,96 @@
+"""`provisioner certs CLUSTER.yaml` and `provisioner certs renew CLUSTER.yaml`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from provisioner.cli import output
+from provisioner.cli.common import load
+from provisioner.errors import UsageError
+
+ArgumentsArg = Annotated[list[str], typer.Argument(
+    help="CLUSTER.yaml to list and check the certificates, or `renew CLUSTER.yaml` to renew leaf certificates.",
+    show_default=False, metavar="[renew] CLUSTER.yaml")]
+WarnOption = Annotated[int, typer.Option("--warn-days", min=0, help="Count certificates expiring within this "
+                                                                     "many days as problems.")]
+ExpiringOption = Annotated[int | None, typer.Option(
+    "--expiring-within", min=0, help="renew: only leaves expiring within this many days (default: every leaf).")]
+BuildOption = Annotated[Path | None, typer.Option(
+    "--build", help="Rendered tree folder apply used (default: build/ next to the cluster file).")]
+YesOption = Annotated[bool, typer.Option("--yes", help="renew: really restart the etcd members one at a time.")]
+
+
+def certs_command(arguments: ArgumentsArg, warn_days: WarnOption = 30, expiring_within: ExpiringOption = None,
+                  build: BuildOption = None, yes: YesOption = False) -> None:
+    """Every certificate on every host, read from the hosts: subject, SANs, issuer, expiry and whether it is
+    the one in the tree. Exit status 1 when one is expired, expires within --warn-days, or differs.
+
+    `certs renew CLUSTER.yaml --yes` issues new leaf certificates from the same etcd CA (a snapshot is taken
+    first) and rolls them out with apply: etcd members restart one at a time, each waiting for a healthy
+    cluster."""
+    if len(arguments) == 1:
+        _check(Path(arguments[0]), warn_days, build)
+    elif len(arguments) == 2 and arguments[0] == "renew":
+        _renew(Path(arguments[1]), expiring_within, build, yes)
+    else:
+        raise UsageError("expected `certs CLUSTER.yaml` or `certs renew CLUSTER.yaml`")
+
+
+def _check(cluster_file: Path, warn_days: int, build: Path | None) -> None:
+    from provisioner.certs.check import gather, judge
+    from provisioner.cli.etcd import all_targets
+    from provisioner.render import default_output
+
+    topology = load(cluster_file)
+    tree = build or default_output(topology)
+    if not (tree / "pki").is_dir():
+        raise UsageError(f"{tree}: no rendered tree here; run apply (or render) first, or give --build")
+    now = datetime.now(UTC)
+    judged = [judge(found, now, warn_days) for found in gather(topology, tree, all_targets(topology, tree))]
+    # Lines rather than a table: a nine-column table is cut to the terminal's width, or to 80 in CI logs.
+    for host in dict.fromkeys(entry.host for entry in judged):
+        output.out.print(f"[bold]{escape(host)}[/]")
+        for entry in (entry for entry in judged if entry.host == host):
+            colour = "red" if entry.problems else "green"
+            facts = [escape(entry.subject), f"issuer {escape(entry.issuer)}",
+                     f"not after {entry.not_after:%Y-%m-%d} ({entry.days_left} days)"] if entry.not_after else []
+            output.out.print(f"  {escape(entry.path)}: {', '.join([*facts, f'tree: {entry.tree}'])}: "
+                             f"[{colour}]{escape(', '.join(entry.problems) or 'ok')}[/]", soft_wrap=True)
+            if entry.sans:
+                output.out.print(f"    SANs: {escape(', '.join(entry.sans))}", soft_wrap=True)
+    bad = [entry for entry in judged if entry.problems]
+    if bad:
+        output.fail([f"{entry.host}: {entry.path}: {', '.join(entry.problems)}" for entry in bad])
+        raise typer.Exit(1)
+
+
+def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, yes: bool) -> None:
+    from provisioner.apply import ApplyDisplay, Recap, apply_cluster
+    from provisioner.backup.snapshot import default_snapshot_path
+    from provisioner.certs.renew import renew_leaves
+    from provisioner.cli.etcd import member_targets, snapshot_here
+    from provisioner.render import default_output
+
+    topology = load(cluster_file)
+    tree = build or default_output(topology)
+    if not yes:
+        raise UsageError("renewal restarts every etcd member whose certificate changes, one at a time: "
+                         "re-run with --yes")
+    destination = default_snapshot_path(tree, f"{topology.name}-before-renewal", datetime.now(UTC))
+    snapshot_here(topology, member_targets(topology, tree), destination)
+    renewed = renew_leaves(topology, tree, expiring_within)
+    if not renewed:
+        output.out.print(f"no leaf certificate expires within {expiring_within} days: nothing to renew")
+        return
+    output.out.print(f"renewed in the tree: {escape(', '.join(renewed))}; rolling them out", soft_wrap=True)
+    recap = Recap.for_hosts(host.name for host in topology.hosts)
+    display = ApplyDisplay(output.out)
+    try:
+        apply_cluster(topology, tree, display, recap)
+    finally:
+        display.recap(recap)

@@ -1,0 +1,51 @@
+"""The backup tests' lab: three stacked etcd members named lc-*, on 198.18.14.0/24, nothing else.
+
+The smallest cluster with quorum that survives a lost member: no load balancers (the endpoint is
+an external address) and no Kubernetes, so apply takes seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.apply.labs import LabCluster, lab_for, topology_of
+
+SUBNET = "198.18.14"
+
+
+def backup_cluster_file(folder: Path, state_root: Path, name: str = "lc-backup", **etcd: Any) -> Path:
+    data = {
+        "name": name,
+        "layout": "stacked",
+        "endpoint": {"address": f"{SUBNET}.100", "load_balancer": "external"},
+        "ssh": {"user": "root", "private_key": str(state_root / name / "id_ed25519"),
+                "known_hosts": str(state_root / name / "known_hosts")},
+        "etcd": {"install": "package", **etcd},
+        "kubernetes": {"install": "none"},
+        "hosts": [{"name": f"cp{n}", "address": f"{SUBNET}.{10 + n}", "roles": ["control_plane"]}
+                  for n in (1, 2, 3)],
+    }
+    path = folder / name / "cluster.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@contextmanager
+def backup_lab(root: Path, **etcd: Any) -> Iterator[LabCluster]:
+    """Machines up and applied; torn down whatever happens."""
+    cluster_file = backup_cluster_file(root / "clusters", root / "labs", **etcd)
+    lab = lab_for(topology_of(cluster_file), root / "labs")
+    try:
+        lab.up()
+        cluster = LabCluster("lc-backup", cluster_file, lab, root / "build", {})
+        cluster.reload()
+        result = cluster.apply()
+        assert result.exit_code == 0, result.stdout + result.stderr
+        yield cluster
+    finally:
+        lab.down()

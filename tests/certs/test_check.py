@@ -1,0 +1,59 @@
+"""How `certs` judges one certificate, and how it reads them from a host's shell output (run with sh)."""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provisioner.certs.check import Found, judge, parse_listing, read_command
+from provisioner.render.pki.issue import SERVER_AND_CLIENT, LeafProfile, issue_ca, issue_leaf
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def pem(issued_at: datetime) -> str:
+    ca = issue_ca("demo-etcd-ca", "ecdsa-p256", issued_at)
+    leaf = LeafProfile("etcd/members/cp1/server", "cp1", None, ("cp1", "localhost"),
+                       (ipaddress.ip_address("198.18.0.11"),), SERVER_AND_CLIENT)
+    return issue_leaf(leaf, ca, "ecdsa-p256", issued_at).certificate.public_bytes(Encoding.PEM).decode()
+
+
+@pytest.fixture(scope="module")
+def fresh() -> str:
+    return pem(NOW)
+
+
+def test_a_fresh_certificate_from_the_tree_is_fine(fresh: str) -> None:
+    judged = judge(Found("cp1", "/etc/etcd/pki/server.crt", fresh, fresh), NOW, 30)
+    assert (judged.problems, judged.tree, judged.days_left) == ((), "same", 365)
+    assert judged.subject == "CN=cp1" and judged.issuer == "CN=demo-etcd-ca"
+    assert judged.sans == ("cp1", "localhost", "198.18.0.11")
+
+
+def test_expiring_expired_and_different_certificates_are_problems(fresh: str) -> None:
+    assert judge(Found("cp1", "a.crt", fresh, fresh), NOW + timedelta(days=340), 30).problems == (
+        "expires within 30 days",)
+    assert judge(Found("cp1", "a.crt", fresh, fresh), NOW + timedelta(days=366), 30).problems == ("expired",)
+    other = pem(NOW - timedelta(days=1))
+    assert judge(Found("cp1", "a.crt", other, fresh), NOW, 30).problems == ("differs from the tree",)
+
+
+def test_missing_unreadable_and_foreign_certificates(fresh: str) -> None:
+    assert judge(Found("cp1", "a.crt", None, fresh), NOW, 30).problems == ("missing",)
+    assert judge(Found("cp1", "a.crt", "garbage", fresh), NOW, 30).problems == ("not a PEM certificate",)
+    kubeadm_own = judge(Found("cp1", "/etc/kubernetes/pki/apiserver.crt", fresh, None), NOW, 30)
+    assert (kubeadm_own.tree, kubeadm_own.problems) == ("not from the tree", ())
+
+
+def test_the_listing_reads_back_every_existing_file(tmp_path: Path, fresh: str) -> None:
+    (tmp_path / "a.crt").write_text(fresh)
+    (tmp_path / "b.crt").write_text("second\n")
+    output = subprocess.run(["sh", "-c", read_command([str(tmp_path / "a.crt"), str(tmp_path / "b.crt"),
+                                                        str(tmp_path / "absent.crt")])],
+                            capture_output=True, text=True, check=True).stdout
+    assert parse_listing(output) == {str(tmp_path / "a.crt"): fresh, str(tmp_path / "b.crt"): "second\n"}
