@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner.cluster.record import read_record
 from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
 from provisioner.providers import ssh_targets
@@ -83,6 +84,8 @@ def build_tree(topology: Topology, out: Path) -> Tree:
     _add_kubernetes_files(tree, topology, out)
     members = {member.name: member for member in topology.etcd_members}
     backup = topology.cluster.etcd.backup
+    record = read_record(out)
+    founders = record.initial_cluster if record else None
     balancing = bool(topology.load_balancer_hosts)
     auth_pass = keepalived_auth_pass(out) if balancing else ""
     check_script = keepalived_check_script(topology) if balancing else ""
@@ -92,7 +95,7 @@ def build_tree(topology: Topology, out: Path) -> Tree:
         folder = f"hosts/{host.name}"
         roles = topology.roles_of(host)
         if host.name in members:
-            tree.add(f"{folder}/etcd.conf.yml", to_yaml(etcd_config(topology, members[host.name])))
+            tree.add(f"{folder}/etcd.conf.yml", to_yaml(etcd_config(topology, members[host.name], founders)))
             tree.add(f"{folder}/etcd.service", etcd_unit(topology, members[host.name]))
             if backup is not None:
                 tree.add(f"{folder}/etcd-backup", backup_script(topology, members[host.name], backup), mode=0o755)

@@ -38,9 +38,27 @@ def kubeadm_etcd_settings(topology: Topology) -> dict[str, Any]:
             "experimental-watch-progress-notify-interval": WATCH_PROGRESS_NOTIFY_INTERVAL_NS}
 
 
-def etcd_config(topology: Topology, member: EtcdMember) -> dict[str, Any]:
-    """etcd reads only this file when started with --config-file, so it carries every setting."""
+def initial_settings(topology: Topology, member: EtcdMember, founders: str | None) -> tuple[str, str]:
+    """initial-cluster and initial-cluster-state, which etcd reads only on a member's first start.
+
+    Without a record (a new cluster) every member founds it. Once the cluster is recorded, the
+    founders keep the list they were started with and a member added later names the founders and
+    itself with state existing, so growing the cluster changes no byte of an existing member's files
+    and restarts none. A joining member's real first start uses the live member list, which apply
+    writes next to this file at that moment (see provisioner/apply/membership.py)."""
+    if founders is None:
+        return topology.initial_cluster, "new"
+    own = f"{member.name}={member.peer_url}"
+    if own in founders.split(","):
+        return founders, "new"
+    return f"{founders},{own}", "existing"
+
+
+def etcd_config(topology: Topology, member: EtcdMember, founders: str | None = None) -> dict[str, Any]:
+    """etcd reads only this file when started with --config-file, so it carries every setting.
+    `founders` is the recorded initial-cluster of the founding members (None: not bootstrapped)."""
     etcd = topology.cluster.etcd
+    initial_cluster, initial_state = initial_settings(topology, member, founders)
     return {
         "name": member.name,
         "data-dir": etcd.data_dir,
@@ -48,9 +66,9 @@ def etcd_config(topology: Topology, member: EtcdMember) -> dict[str, Any]:
         "advertise-client-urls": member.client_url,
         "listen-peer-urls": member.peer_url,
         "initial-advertise-peer-urls": member.peer_url,
-        "initial-cluster": topology.initial_cluster,
+        "initial-cluster": initial_cluster,
         # Read only on a member's first start; an existing data dir is never bootstrapped again.
-        "initial-cluster-state": "new",
+        "initial-cluster-state": initial_state,
         "initial-cluster-token": topology.initial_cluster_token,
         "listen-metrics-urls": f"http://127.0.0.1:{etcd.metrics_port}",
         "heartbeat-interval": etcd.heartbeat_interval,
