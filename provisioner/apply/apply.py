@@ -1,8 +1,8 @@
-"""`apply`: render the tree, then run the phases over the hosts with Ansible."""
+"""`apply`: read what runs, render, plan, then run the phases over the hosts with Ansible."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ from provisioner.apply.ansible_env import ansible_environment, forks_for
 from provisioner.apply.display import ApplyDisplay
 from provisioner.apply.manager import run_phases
 from provisioner.apply.phases import APPLY_PHASES, ApplyContext, Phase
+from provisioner.apply.planning import ConfirmationNeeded, Planned, make_plan
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession
 from provisioner.apply.variables import playbook_variables
@@ -24,14 +25,28 @@ PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 
 
 def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: Recap,
-                  phases: Sequence[type[Phase]] = APPLY_PHASES, extra_variables: dict[str, Any] | None = None) -> Path:
-    """Brings the hosts to what the rendered tree describes; returns the run folder. Counts go to
-    `recap` as phases finish, so the caller can report them even when a phase fails. `phases` and
-    `extra_variables` let a day-2 command (restore) run its own phase among apply's."""
-    problems = missing_private_keys(topology, ssh_targets(topology, out))
-    if problems:
-        raise InputError(problems)
-    tree = render(topology, out).out.resolve()
+                  phases: Sequence[type[Phase]] = APPLY_PHASES, extra_variables: dict[str, Any] | None = None, *,
+                  dry_run: bool = False, confirmed: bool = False, replace: str | None = None) -> Path | None:
+    """Brings the hosts to what the rendered tree describes; returns the run folder (None for a dry run).
+    Counts go to `recap` as phases finish, so the caller can report them even when a phase fails.
+
+    apply's own phases start with facts and a plan (printed; refused plans and unconfirmed removals
+    stop here). `phases` and `extra_variables` let a day-2 command (restore) run its own phase among
+    apply's; such a command decides for itself, so no plan is made for it."""
+    planned: Planned | None = None
+    if phases is APPLY_PHASES:
+        planned = make_plan(topology, out, display.note, replace)
+        show_plan(planned, lambda line: display.console.print(line, markup=False, highlight=False))
+        if dry_run:
+            return None
+        if planned.plan.needs_confirmation and not confirmed:
+            raise ConfirmationNeeded()
+        tree = planned.tree
+    else:
+        problems = missing_private_keys(topology, ssh_targets(topology, out))
+        if problems:
+            raise InputError(problems)
+        tree = render(topology, out).out.resolve()
     run_dir = new_run_dir(tree)
     display.started(str(tree), str(run_dir))
     with ssh_control_dir() as control_dir:
@@ -44,5 +59,13 @@ def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: R
         )
         variables = {**playbook_variables(topology, tree), **(extra_variables or {})}
         context = ApplyContext(topology, tree, session, variables, display, recap)
+        if planned is not None:
+            context.plan, context.live = planned.plan, planned.live
         run_phases([phase() for phase in phases], context)
     return run_dir
+
+
+def show_plan(planned: Planned, say: Callable[[str], None]) -> None:
+    say("Plan:")
+    for line in planned.plan.lines():
+        say("  " + line.replace("\n", "\n  "))

@@ -56,6 +56,7 @@ def run_playbook(
     forks: int,
     timeout_seconds: int,
     on_event: EventCallback,
+    limit: str | None = None,
 ) -> RunOutcome:
     import ansible_runner  # type: ignore[import-untyped]  # heavy; only apply needs it
 
@@ -87,6 +88,7 @@ def run_playbook(
         quiet=True,
         # Facts are not cached between runs: each phase asks the hosts for what it needs.
         fact_cache_type="memory",
+        limit=limit,
     )
     _forget_environment(Path(runner.config.artifact_dir) / "command", envvars)
     return RunOutcome(
@@ -121,7 +123,8 @@ class AnsibleSession:
     forks: int
     timeout_seconds: int = 1800
 
-    def run(self, playbook: str, ident: str, extravars: Mapping[str, Any], on_event: EventCallback) -> RunOutcome:
+    def run(self, playbook: str, ident: str, extravars: Mapping[str, Any], on_event: EventCallback,
+            limit: str | None = None) -> RunOutcome:
         return run_playbook(
             private_data_dir=self.private_data_dir,
             project_dir=self.project_dir,
@@ -133,4 +136,5 @@ class AnsibleSession:
             forks=self.forks,
             timeout_seconds=self.timeout_seconds,
             on_event=on_event,
+            limit=limit,
         )

@@ -16,6 +16,7 @@ from provisioner.cli.etcd import etcd_app
 from provisioner.cli.kubeconfig import kubeconfig_command
 from provisioner.cli.lab import lab_app
 from provisioner.cli.ping import ping_command
+from provisioner.cli.plan import plan_command
 from provisioner.cli.render import render_command
 from provisioner.cli.up import down_command, up_command
 from provisioner.cli.vagrant import vagrant_app
@@ -33,6 +34,7 @@ app = typer.Typer(
 # testinfra) inside their functions so that `--help` and `render` start fast.
 app.add_typer(lab_app, name="lab")
 app.command("render")(render_command)
+app.command("plan")(plan_command)
 app.command("apply")(apply_command)
 app.add_typer(vagrant_app, name="vagrant")
 app.command("ping")(ping_command)

@@ -19,17 +19,34 @@ ReportOption = Annotated[Path | None, typer.Option(
     dir_okay=False)]
 
 
-def apply_command(cluster_file: ClusterArg, out: OutOption = None, report: ReportOption = None) -> None:
-    """Render the tree, then bring the hosts to it over SSH: etcd, load balancers, and Kubernetes when
-    kubernetes.install is kubeadm. Safe to run again: an unchanged cluster is left untouched."""
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop: nothing on the hosts changes.")]
+YesOption = Annotated[bool, typer.Option(
+    "--yes", help="Run a plan that removes etcd members or can cost availability (without it, such a plan is only "
+                  "printed, exit status 2).")]
+
+
+def apply_command(cluster_file: ClusterArg, out: OutOption = None, report: ReportOption = None,
+                  dry_run: DryRunOption = False, yes: YesOption = False) -> None:
+    """Read what runs, render the tree, print the plan, then bring the hosts to it over SSH: etcd (its
+    membership one member at a time), load balancers, and Kubernetes when kubernetes.install is
+    kubeadm. Safe to run again: an unchanged cluster is left untouched."""
+    run_apply(cluster_file, out, report, dry_run=dry_run, yes=yes)
+
+
+def run_apply(cluster_file: Path, out: Path | None, report: Path | None, *, dry_run: bool, yes: bool,
+              replace: str | None = None) -> None:
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
+    from provisioner.apply.planning import ConfirmationNeeded, PlanRefused
     from provisioner.render import default_output
 
     topology = load(cluster_file)
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
-        apply_cluster(topology, out or default_output(topology), display, recap)
+        apply_cluster(topology, out or default_output(topology), display, recap, dry_run=dry_run, confirmed=yes,
+                      replace=replace)
+    except (PlanRefused, ConfirmationNeeded):
+        raise  # decided before any host was changed: there is nothing to recap
     except (InputError, UsageError):
         raise  # refused before any host was contacted: there is nothing to recap
     except BaseException:

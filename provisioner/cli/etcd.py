@@ -1,4 +1,5 @@
-"""`provisioner etcd snapshot|restore`: backups of the etcd cluster and disaster recovery from them."""
+"""`provisioner etcd snapshot|restore|replace`: backups of the etcd cluster, disaster recovery from them,
+and replacing one member."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TransferSpeedColumn
 
 from provisioner.cli import output
-from provisioner.cli.common import ClusterArg, load
+from provisioner.cli.apply import DryRunOption, ReportOption, YesOption
+from provisioner.cli.common import ClusterArg, OutOption, load
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError, UsageError
 
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from provisioner.backup.restore import Restore
     from provisioner.providers import SshTarget
 
-etcd_app = typer.Typer(no_args_is_help=True, help="Backups of the etcd cluster and restores from them.")
+etcd_app = typer.Typer(no_args_is_help=True, help="Backups of the etcd cluster, restores from them, and replacing a member.")
 
 SnapshotOutOption = Annotated[Path | None, typer.Option(
     "--out", help="Snapshot file to write (default: build/snapshots/<cluster>-<UTC time>.db); its "
@@ -169,3 +171,18 @@ def _record_and_verify(topology: Topology, tree: Path, targets: list[SshTarget],
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
+
+ReplaceHostArg = Annotated[str, typer.Argument(help="The etcd host (a name from the cluster file).",
+                                              show_default=False)]
+
+
+@etcd_app.command("replace")
+def replace_command(cluster_file: ClusterArg, host: ReplaceHostArg, out: OutOption = None,
+                    report: ReportOption = None, dry_run: DryRunOption = False, yes: YesOption = False) -> None:
+    """Replace HOST's etcd member: its machine was rebuilt or its data is gone.
+
+    Removes the old member first, moves what is left of its data aside, adds it back as a learner and
+    promotes it. The rest of the cluster must hold a quorum. Like apply, prints the plan and needs --yes."""
+    from provisioner.cli.apply import run_apply
+
+    run_apply(cluster_file, out, report, dry_run=dry_run, yes=yes, replace=host)

@@ -154,9 +154,10 @@ class Topology:
         digest = hashlib.sha256(self.name.encode()).digest()
         return digest[0] % 255 + 1
 
-    def connection(self, host: Host) -> Connection:
+    def connection(self, host: Host | None) -> Connection:
+        """A host's SSH settings; None gives the file's own, for a host it no longer lists (a removed member)."""
         merged: dict[str, object] = {}
-        for layer in (_SSH_DEFAULTS, self.cluster.ssh, host.ssh):
+        for layer in (_SSH_DEFAULTS, self.cluster.ssh, host.ssh if host else SshSettings()):
             merged.update(layer.model_dump(exclude_none=True))
         return Connection(**merged)  # type: ignore[arg-type]
 

@@ -12,9 +12,7 @@ from provisioner.verify.fleet import Fleet, Target
 from provisioner.verify.probes import etcdctl, files, http, services
 from provisioner.verify.probes.certificates import CertificateFacts, read_certificate
 
-# The certificate each etcd member's own health checks use (apply and verify alike).
-MEMBER_CLIENT = etcdctl.ClientCertificate(hostpaths.ETCD_CA, hostpaths.ETCD_HEALTHCHECK_CERT,
-                                          hostpaths.ETCD_HEALTHCHECK_KEY)
+MEMBER_CLIENT = etcdctl.MEMBER_CLIENT
 # The certificate the API server uses; the control-plane checks use exactly this one.
 APISERVER_CLIENT = etcdctl.ClientCertificate(hostpaths.KUBE_ETCD_CA, hostpaths.APISERVER_ETCD_CLIENT_CERT,
                                              hostpaths.APISERVER_ETCD_CLIENT_KEY)

@@ -7,6 +7,7 @@ from provisioner.apply.phases.etcd import StartEtcd
 from provisioner.apply.phases.install import InstallPackages
 from provisioner.apply.phases.kubernetes import InstallKubernetes
 from provisioner.apply.phases.load_balancer import StartLoadBalancers
+from provisioner.apply.phases.membership import ChangeMembership
 from provisioner.apply.phases.preflight import CheckHosts
 from provisioner.apply.phases.restore import RestoreEtcd
 from provisioner.apply.phases.upload import UploadFiles
@@ -18,6 +19,7 @@ APPLY_PHASES: tuple[type[Phase], ...] = (
     InstallPackages,
     UploadFiles,
     StartEtcd,
+    ChangeMembership,
     StartLoadBalancers,
     InstallKubernetes,
 )

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.live import LiveState
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession, RunOutcome
 from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed
+from provisioner.plan.steps import Plan
 
 
 @dataclass
@@ -22,11 +24,15 @@ class ApplyContext:
     variables: dict[str, Any]
     display: ApplyDisplay
     recap: Recap
+    plan: Plan = field(default_factory=Plan)
+    live: LiveState | None = None
     runs: list[RunOutcome] = field(default_factory=list)
 
-    def run_playbook(self, playbook: str) -> RunOutcome:
+    def run_playbook(self, playbook: str, limit: list[str] | None = None,
+                     variables: dict[str, Any] | None = None) -> RunOutcome:
         ident = f"{len(self.runs) + 1:02d}-{Path(playbook).stem}"
-        outcome = self.session.run(playbook, ident, self.variables, self.display.on_event)
+        outcome = self.session.run(playbook, ident, {**self.variables, **(variables or {})}, self.display.on_event,
+                                   limit=",".join(limit) if limit is not None else None)
         self.runs.append(outcome)
         self.recap.add(outcome.stats)
         return outcome

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner import hostpaths
+
 # Short: a stopped member costs the whole timeout of every call that includes it.
 DIAL_TIMEOUT = "2s"
 COMMAND_TIMEOUT = "3s"
@@ -18,6 +20,10 @@ class ClientCertificate:
     ca: str
     cert: str
     key: str
+
+
+# The certificate each etcd member's own health checks use (apply and verify alike).
+MEMBER_CLIENT = ClientCertificate(hostpaths.ETCD_CA, hostpaths.ETCD_HEALTHCHECK_CERT, hostpaths.ETCD_HEALTHCHECK_KEY)
 
 
 def etcdctl(endpoints: Sequence[str], client: ClientCertificate, *words: str,

@@ -1,0 +1,264 @@
+"""Carry out a plan's steps, one at a time, over SSH: each step checks that it is still needed, acts,
+then facts are gathered again until the step's outcome shows (or a surprise stops the run).
+
+Every step is idempotent, so a run killed between (or inside) steps is finished by running apply
+again: the plan is recomputed from the facts and starts where the cluster is."""
+
+from __future__ import annotations
+
+import base64
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from provisioner.apply import remote_paths
+from provisioner.cluster.record import Record, RecordedCas, write_record
+from provisioner.cluster.topology import Topology
+from provisioner.errors import StepFailed
+from provisioner.facts.model import ClusterFacts, EtcdMemberFact
+from provisioner.plan.recording import member_host, record_from_facts
+from provisioner.plan.steps import (
+    AddLearner,
+    BootstrapCluster,
+    MoveLeader,
+    PromoteMember,
+    RemoveMember,
+    StartJoiningMember,
+    Step,
+    StopAndArchive,
+    UpdateControlPlaneEndpoints,
+    WriteRecord,
+)
+from provisioner.providers.base import SshTarget
+from provisioner.reach.remote import Completed, in_parallel, run_shell
+from provisioner.render.etcd import etcd_binary
+from provisioner.verify.probes.etcdctl import MEMBER_CLIENT, etcdctl, first_error
+
+# How long a step may take to show its outcome (a learner catching up, a leader election).
+STEP_TIMEOUT_SECONDS = 120
+_POLL_SECONDS = 0.5
+
+
+@dataclass
+class StepRunner:
+    topology: Topology
+    tree: Path
+    targets: dict[str, SshTarget]
+    gather: Callable[[], ClusterFacts]
+    record: Record | None
+    tree_cas: RecordedCas
+    say: Callable[[str], None]
+    timeout: float = STEP_TIMEOUT_SECONDS
+
+    def run(self, step: Step, facts: ClusterFacts) -> ClusterFacts:
+        """Runs one step and returns the facts that show it done."""
+        action = getattr(self, "_" + type(step).__name__)
+        check: Callable[[ClusterFacts], str | None] = action(step, facts)
+        return self._wait(step, check)
+
+    def _wait(self, step: Step, check: Callable[[ClusterFacts], str | None]) -> ClusterFacts:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            facts = self.gather()
+            missing = check(facts)
+            if missing is None:
+                return facts
+            if time.monotonic() > deadline:
+                raise StepFailed(step.sentence, step.host, f"not done after {self.timeout:.0f} s: {missing}")
+            time.sleep(_POLL_SECONDS)
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _shell(self, host: str, script: str, step: Step) -> Completed:
+        done = run_shell(self.targets[host], script)
+        if done.unreachable or done.rc != 0:
+            said = (done.unreachable or first_error(done.stderr) or done.stdout.strip())[-300:]
+            raise StepFailed(step.sentence, host, said or f"exit {done.rc}")
+        return done
+
+    def _etcdctl(self, facts: ClusterFacts, step: Step, *words: str, endpoints: list[str] | None = None,
+                 avoid: str = "") -> Completed:
+        """etcdctl on a member that answers (the leader's host when it can), against the voting members."""
+        voting = {m.id for m in facts.members if not m.is_learner and m.id != avoid}
+        hosts = sorted((h for h in facts.answering if h.status and h.status.member_id in voting),
+                       key=lambda h: h.status is None or h.status.member_id != h.status.leader)
+        if not hosts:
+            raise StepFailed(step.sentence, step.host, "no voting etcd member answers")
+        urls = endpoints or [url for m in facts.members if m.id in voting for url in m.client_urls]
+        return run_shell(self.targets[hosts[0].host], etcdctl(urls, MEMBER_CLIENT, *words))
+
+    def _member(self, facts: ClusterFacts, host: str) -> EtcdMemberFact | None:
+        peer_url = next((m.peer_url for m in self.topology.etcd_members if m.name == host), None)
+        if peer_url is not None:
+            return facts.member_by_peer_url(peer_url)
+        return next((m for m in facts.members if member_host(self.topology, facts, m.peer_urls, "") == host), None)
+
+    def _healthy(self, facts: ClusterFacts) -> str | None:
+        voting = [m for m in facts.members if not m.is_learner]
+        answering = {h.status.member_id for h in facts.answering if h.status}
+        silent = [m.name or m.id for m in voting if m.id not in answering]
+        if silent:
+            return f"members not answering: {', '.join(silent)}"
+        if len(facts.leaders) != 1 or len(facts.cluster_ids) != 1:
+            return f"leaders {sorted(facts.leaders)}, cluster IDs {sorted(facts.cluster_ids)}"
+        return None
+
+    # -- steps: each acts (when still needed) and returns the check that shows it done ---------------
+
+    def _BootstrapCluster(self, step: BootstrapCluster, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        # Started by the etcd phase (every founding member at once); here: one cluster, every member in.
+        def done(now: ClusterFacts) -> str | None:
+            answering = {h.host for h in now.answering}
+            missing = [name for name in step.members if name not in answering]
+            return f"not answering: {', '.join(missing)}" if missing else self._healthy(now)
+        return done
+
+    def _AddLearner(self, step: AddLearner, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        if facts.member_by_peer_url(step.peer_url) is None:
+            done = self._etcdctl(facts, step, "member", "add", step.host, f"--peer-urls={step.peer_url}", "--learner")
+            if done.rc != 0:
+                raise StepFailed(step.sentence, step.host, first_error(done.stderr))
+        return lambda now: None if now.member_by_peer_url(step.peer_url) else "the member list does not show it"
+
+    def _StartJoiningMember(self, step: StartJoiningMember,
+                            facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        member = self._member(facts, step.host)
+        if member is None:
+            raise StepFailed(step.sentence, step.host, "the cluster has no member for it: run apply again")
+        names = [f"{member_host(self.topology, facts, m.peer_urls, m.name)}={url}"
+                 for m in facts.members for url in m.peer_urls[:1]]
+        config = yaml.safe_load((self.tree / "hosts" / step.host / "etcd.conf.yml").read_text())
+        config["initial-cluster"] = ",".join(names)
+        config["initial-cluster-state"] = "existing"
+        start = f"{etcd_binary(self.topology)} --config-file {remote_paths.ETCD_JOIN_CONFIG}"
+        dropin = f"[Service]\nExecStart=\nExecStart={start}\n"
+        data_dir = shlex.quote(self.topology.cluster.etcd.data_dir)
+        self._shell(step.host, "\n".join([
+            _put(remote_paths.ETCD_JOIN_CONFIG, yaml.safe_dump(config, sort_keys=False)),
+            f"mkdir -p {shlex.quote(str(Path(remote_paths.ETCD_JOIN_DROPIN).parent))}",
+            _put(remote_paths.ETCD_JOIN_DROPIN, dropin),
+            f"install -d -o etcd -g etcd -m 0700 {data_dir}",
+            # The files phase marked etcd for a restart when it placed them; this start uses them.
+            f"rm -f {shlex.quote(remote_paths.PENDING_RESTART_DIR)}/etcd",
+            "systemctl daemon-reload",
+            "systemctl enable --quiet etcd",
+            "systemctl start --no-block etcd",
+        ]), step)
+
+        def done(now: ClusterFacts) -> str | None:
+            host = now.host(step.host)
+            if host is None or host.status is None:
+                return f"its member does not answer yet ({host.etcd_error if host else 'no facts'})"
+            if now.cluster_ids != {host.status.cluster_id}:
+                return f"it reports cluster {host.status.cluster_id}, the others {sorted(now.cluster_ids)}"
+            return None
+        return done
+
+    def _PromoteMember(self, step: PromoteMember, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        deadline = time.monotonic() + self.timeout
+        while (member := self._member(facts, step.host)) is not None and member.is_learner:
+            done = self._etcdctl(facts, step, "member", "promote", member.id)
+            if done.rc == 0:
+                break
+            # A learner is promoted only once in sync with the leader: wait for it to catch up.
+            if time.monotonic() > deadline:
+                raise StepFailed(step.sentence, step.host, first_error(done.stderr))
+            time.sleep(_POLL_SECONDS)
+            facts = self.gather()
+        # Its first start is behind it: later restarts use the rendered configuration.
+        self._shell(step.host, f"rm -f {shlex.quote(remote_paths.ETCD_JOIN_DROPIN)} "
+                               f"{shlex.quote(remote_paths.ETCD_JOIN_CONFIG)}\nsystemctl daemon-reload", step)
+
+        def done_check(now: ClusterFacts) -> str | None:
+            member = self._member(now, step.host)
+            if member is None or member.is_learner:
+                return "it is not a voting member"
+            return self._healthy(now)
+        return done_check
+
+    def _UpdateControlPlaneEndpoints(self, step: UpdateControlPlaneEndpoints,
+                                     facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        servers = ",".join(step.endpoints)
+        # The kubelet restarts the API server when its static Pod manifest changes.
+        self._shell(step.host, f"sed -i 's#--etcd-servers=[^\"'\"'\"' ]*#--etcd-servers={servers}#' "
+                               f"{shlex.quote(remote_paths.KUBE_APISERVER_MANIFEST)}", step)
+
+        def done(now: ClusterFacts) -> str | None:
+            host = now.host(step.host)
+            listed = host.kubeadm.apiserver_etcd_servers if host else None
+            return None if listed == step.endpoints else f"the manifest names {listed}"
+        return done
+
+    def _MoveLeader(self, step: MoveLeader, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        source, target = self._member(facts, step.host), self._member(facts, step.to)
+        if target is None:
+            raise StepFailed(step.sentence, step.to, "it is not a member")
+        if source is not None and facts.leaders == {source.id}:
+            done = self._etcdctl(facts, step, "move-leader", target.id, endpoints=list(source.client_urls))
+            if done.rc != 0:
+                raise StepFailed(step.sentence, step.host, first_error(done.stderr))
+        return lambda now: None if source is None or now.leaders - {source.id} else "it still leads"
+
+    def _RemoveMember(self, step: RemoveMember, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        if any(m.id == step.member_id for m in facts.members):
+            if facts.leaders == {step.member_id}:
+                raise StepFailed(step.sentence, step.host, "it leads the cluster (leadership did not move): run "
+                                                           "apply again")
+            done = self._etcdctl(facts, step, "member", "remove", step.member_id, avoid=step.member_id)
+            if done.rc != 0 and "member not found" not in done.stderr:
+                raise StepFailed(step.sentence, step.host, first_error(done.stderr))
+
+        def done_check(now: ClusterFacts) -> str | None:
+            if any(m.id == step.member_id for m in now.members):
+                return "the member list still shows it"
+            return self._healthy(now)
+        return done_check
+
+    def _StopAndArchive(self, step: StopAndArchive, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        data_dir = shlex.quote(step.data_dir)
+        record = shlex.quote(remote_paths.RECORD)
+        done = self._shell(step.host, "\n".join([
+            "systemctl disable --now --quiet etcd 2>/dev/null || systemctl stop etcd || true",
+            f"rm -f {shlex.quote(remote_paths.ETCD_JOIN_DROPIN)} {shlex.quote(remote_paths.ETCD_JOIN_CONFIG)}",
+            "systemctl daemon-reload",
+            "stamp=$(date -u +%Y%m%dT%H%M%SZ)",
+            f'if [ -d {data_dir} ] && [ -n "$(ls -A {data_dir})" ]; then',
+            f'  mv {data_dir} {data_dir}.removed-$stamp && echo "archived={step.data_dir}.removed-$stamp"',
+            "fi",
+            f'if [ -f {record} ]; then mv {record} {record}.removed-$stamp; fi',
+        ]), step)
+        for line in done.stdout.splitlines():
+            if line.startswith("archived="):
+                self.say(f"{step.host}: etcd's data kept in {line.removeprefix('archived=')}")
+
+        def done_check(now: ClusterFacts) -> str | None:
+            host = now.host(step.host)
+            if host is None or host.etcd_active or host.etcd_enabled or host.data_has_member:
+                return "etcd is still running, enabled or holding data there"
+            return None
+        return done_check
+
+    def _WriteRecord(self, step: WriteRecord, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        record = record_from_facts(self.topology, facts, self.record, self.tree_cas)
+        write_record(self.tree, record)
+        self.record = record
+        text = record.to_yaml()
+        members = [m.name for m in record.members if m.name in self.targets]
+
+        def place(host: str) -> Completed:
+            return self._shell(host, f"mkdir -p {shlex.quote(str(Path(remote_paths.RECORD).parent))}\n"
+                                     + _put(remote_paths.RECORD, text), step)
+        in_parallel(members, place)
+        return lambda now: None
+
+
+def _put(path: str, text: str) -> str:
+    """Shell lines writing `text` to `path` atomically (base64: no quoting of the content)."""
+    encoded = base64.b64encode(text.encode()).decode()
+    quoted, temporary = shlex.quote(path), shlex.quote(path + ".tmp")
+    return f"echo {encoded} | base64 -d > {temporary}\nchmod 0644 {temporary}\nmv {temporary} {quoted}"
+

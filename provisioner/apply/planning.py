@@ -1,0 +1,68 @@
+"""From the cluster file to a plan: read what runs, render, then decide (the pure planner)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from provisioner.apply.live import LiveState, read_live_state
+from provisioner.cluster.record import tree_cas
+from provisioner.cluster.topology import Topology
+from provisioner.errors import InputError, ProvisionerError
+from provisioner.plan.kubeadm import KubeadmDecision, decide_kubeadm
+from provisioner.plan.planner import plan_changes, plan_replace
+from provisioner.plan.steps import Plan
+from provisioner.providers import ssh_targets
+from provisioner.reach import missing_private_keys
+from provisioner.render import render
+
+
+class PlanRefused(ProvisionerError):
+    """The record, the facts and the cluster file disagree in a way apply cannot reconcile safely."""
+
+    exit_code = 2
+
+    def __init__(self, refusals: tuple[str, ...]) -> None:
+        super().__init__("\n".join(refusals))
+        self.refusals = refusals
+
+    def lines(self) -> list[str]:
+        return list(self.refusals)
+
+
+class ConfirmationNeeded(ProvisionerError):
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__("the plan above removes etcd members or can cost availability; nothing was changed: "
+                         "review it and run again with --yes")
+
+
+@dataclass(frozen=True)
+class Planned:
+    plan: Plan
+    live: LiveState
+    tree: Path
+    kubeadm: KubeadmDecision
+
+
+def make_plan(topology: Topology, out: Path, say: Callable[[str], None], replace: str | None = None) -> Planned:
+    """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
+    problems = missing_private_keys(topology, ssh_targets(topology, out))
+    if problems:
+        raise InputError(problems)
+    live = read_live_state(topology, out)
+    if live.record_restored_from:
+        say(f"record.yml was missing from the build folder: restored from {live.record_restored_from}'s copy")
+    tree = render(topology, out).out.resolve()
+    cas = tree_cas(tree)
+    if replace is None:
+        plan = plan_changes(topology, live.record, live.facts, cas)
+    else:
+        plan = plan_replace(topology, live.record, live.facts, cas, replace)
+    kubeadm = decide_kubeadm(topology, live.record, live.facts)
+    refusals = plan.refusals + (kubeadm.refusals if topology.cluster.kubernetes.install == "kubeadm" else ())
+    if refusals:
+        raise PlanRefused(refusals)
+    return Planned(plan, live, tree, kubeadm)
