@@ -1,4 +1,4 @@
-"""`provisioner lab up|status|down|ssh|stop|start`: systemd-nspawn machines standing in for the hosts."""
+"""`provisioner lab up|status|down|ssh|stop|start|reset`: systemd-nspawn machines standing in for the hosts."""
 
 from __future__ import annotations
 
@@ -62,6 +62,13 @@ def stop_command(cluster_file: ClusterArg, host: HostArg) -> None:
     name = host_named(topology, cluster_file, host).name
     lab_for(topology).stop(name)
     _progress(f"{host} is off")
+
+
+@lab_app.command("reset")
+def reset_command(cluster_file: ClusterArg, host: HostArg) -> None:
+    """Recreate one machine from a fresh copy of the image, as a rebuilt server (its disk is lost)."""
+    lab_for(load(cluster_file)).reset(host)
+    _progress(f"{host} was recreated from the image and answers SSH")
 
 
 @lab_app.command("start")

@@ -142,6 +142,22 @@ class Lab:
             self._start_machine(target, record)
         self._wait_for_ssh([target])
 
+    def reset(self, host: str) -> None:
+        """Recreates one machine as a rebuilt server: a fresh overlay of the image, so every file the
+        machine wrote (etcd's data, certificates, packages' state) is gone; its address, name and SSH
+        host key stay. Returns when it answers SSH."""
+        target = self._host(host)
+        _require_prerequisites()
+        record = load_record(self.paths.record)
+        if record is None or target.name not in record.machines:
+            raise LabError(f"machine {self.machine_name(host)} was never brought up: run the lab up first")
+        self.stop(host)
+        machine_dir = self.paths.machine_dir(target.name)
+        for layer in ("root", "upper", "work"):
+            mounts.remove_tree(machine_dir / layer)
+        self._start_machine(target, record)
+        self._wait_for_ssh([target])
+
     def down(self) -> None:
         """Removes every trace of the lab from this machine; safe to repeat, and after a crash."""
         # Only root: tearing down must still work when, say, debootstrap has been uninstalled since.
