@@ -50,3 +50,14 @@ AUDIT_POLICY = f"{AUDIT_POLICY_DIR}/policy.yaml"
 AUDIT_LOG_DIR = "/var/log/kubernetes/audit"
 # Written by apply once kubeadm init or join has succeeded on the host: it is then a cluster member.
 KUBE_MEMBER_MARKER = "/etc/kubernetes/provisioner/member"
+
+# Read by the facts gathered before every apply, written by apply's membership steps.
+# The record of what this tool built, kept on every etcd member (the build folder holds the other copy).
+RECORD = "/var/lib/provisioner/record.yml"
+# A joining member's first start: etcd's configuration with the live member list and
+# initial-cluster-state existing, and the systemd drop-in pointing etcd at it until it is promoted.
+ETCD_JOIN_CONFIG = "/etc/etcd/etcd.join.conf.yml"
+ETCD_JOIN_DROPIN = "/etc/systemd/system/etcd.service.d/provisioner-join.conf"
+KUBE_APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
+KUBERNETES_CA = "/etc/kubernetes/pki/ca.crt"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from provisioner import hostpaths
 from provisioner.apply import remote_paths
 from provisioner.cluster.record import Record, RecordedCas, write_record
 from provisioner.cluster.topology import Topology
@@ -134,13 +135,13 @@ class StepRunner:
         config = yaml.safe_load((self.tree / "hosts" / step.host / "etcd.conf.yml").read_text())
         config["initial-cluster"] = ",".join(names)
         config["initial-cluster-state"] = "existing"
-        start = f"{etcd_binary(self.topology)} --config-file {remote_paths.ETCD_JOIN_CONFIG}"
+        start = f"{etcd_binary(self.topology)} --config-file {hostpaths.ETCD_JOIN_CONFIG}"
         dropin = f"[Service]\nExecStart=\nExecStart={start}\n"
         data_dir = shlex.quote(self.topology.cluster.etcd.data_dir)
         self._shell(step.host, "\n".join([
-            _put(remote_paths.ETCD_JOIN_CONFIG, yaml.safe_dump(config, sort_keys=False)),
-            f"mkdir -p {shlex.quote(str(Path(remote_paths.ETCD_JOIN_DROPIN).parent))}",
-            _put(remote_paths.ETCD_JOIN_DROPIN, dropin),
+            _put(hostpaths.ETCD_JOIN_CONFIG, yaml.safe_dump(config, sort_keys=False)),
+            f"mkdir -p {shlex.quote(str(Path(hostpaths.ETCD_JOIN_DROPIN).parent))}",
+            _put(hostpaths.ETCD_JOIN_DROPIN, dropin),
             f"install -d -o etcd -g etcd -m 0700 {data_dir}",
             # The files phase marked etcd for a restart when it placed them; this start uses them.
             f"rm -f {shlex.quote(remote_paths.PENDING_RESTART_DIR)}/etcd",
@@ -170,8 +171,8 @@ class StepRunner:
             time.sleep(_POLL_SECONDS)
             facts = self.gather()
         # Its first start is behind it: later restarts use the rendered configuration.
-        self._shell(step.host, f"rm -f {shlex.quote(remote_paths.ETCD_JOIN_DROPIN)} "
-                               f"{shlex.quote(remote_paths.ETCD_JOIN_CONFIG)}\nsystemctl daemon-reload", step)
+        self._shell(step.host, f"rm -f {shlex.quote(hostpaths.ETCD_JOIN_DROPIN)} "
+                               f"{shlex.quote(hostpaths.ETCD_JOIN_CONFIG)}\nsystemctl daemon-reload", step)
 
         def done_check(now: ClusterFacts) -> str | None:
             member = self._member(now, step.host)
@@ -185,7 +186,7 @@ class StepRunner:
         servers = ",".join(step.endpoints)
         # The kubelet restarts the API server when its static Pod manifest changes.
         self._shell(step.host, f"sed -i 's#--etcd-servers=[^\"'\"'\"' ]*#--etcd-servers={servers}#' "
-                               f"{shlex.quote(remote_paths.KUBE_APISERVER_MANIFEST)}", step)
+                               f"{shlex.quote(hostpaths.KUBE_APISERVER_MANIFEST)}", step)
 
         def done(now: ClusterFacts) -> str | None:
             host = now.host(step.host)
@@ -220,10 +221,10 @@ class StepRunner:
 
     def _StopAndArchive(self, step: StopAndArchive, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
         data_dir = shlex.quote(step.data_dir)
-        record = shlex.quote(remote_paths.RECORD)
+        record = shlex.quote(hostpaths.RECORD)
         done = self._shell(step.host, "\n".join([
             "systemctl disable --now --quiet etcd 2>/dev/null || systemctl stop etcd || true",
-            f"rm -f {shlex.quote(remote_paths.ETCD_JOIN_DROPIN)} {shlex.quote(remote_paths.ETCD_JOIN_CONFIG)}",
+            f"rm -f {shlex.quote(hostpaths.ETCD_JOIN_DROPIN)} {shlex.quote(hostpaths.ETCD_JOIN_CONFIG)}",
             "systemctl daemon-reload",
             "stamp=$(date -u +%Y%m%dT%H%M%SZ)",
             f'if [ -d {data_dir} ] && [ -n "$(ls -A {data_dir})" ]; then',
@@ -250,8 +251,8 @@ class StepRunner:
         members = [m.name for m in record.members if m.name in self.targets]
 
         def place(host: str) -> Completed:
-            return self._shell(host, f"mkdir -p {shlex.quote(str(Path(remote_paths.RECORD).parent))}\n"
-                                     + _put(remote_paths.RECORD, text), step)
+            return self._shell(host, f"mkdir -p {shlex.quote(str(Path(hostpaths.RECORD).parent))}\n"
+                                     + _put(hostpaths.RECORD, text), step)
         in_parallel(members, place)
         return lambda now: None
 

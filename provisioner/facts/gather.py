@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from provisioner import hostpaths
-from provisioner.apply import remote_paths
 from provisioner.facts.model import ClusterFacts, HostFacts
 from provisioner.providers.base import SshTarget
 from provisioner.reach.remote import in_parallel, run_python
@@ -37,13 +36,13 @@ def gather_params(data_dir: str) -> dict[str, Any]:
         "key": hostpaths.ETCD_HEALTHCHECK_KEY,
         "etcd_config": hostpaths.ETCD_CONFIG,
         "etcd_ca": hostpaths.ETCD_CA,
-        "kubernetes_ca": remote_paths.KUBERNETES_CA,
+        "kubernetes_ca": hostpaths.KUBERNETES_CA,
         "admin_conf": hostpaths.KUBE_ADMIN_KUBECONFIG,
-        "kubelet_conf": remote_paths.KUBELET_KUBECONFIG,
-        "kubeadm_marker": remote_paths.KUBEADM_MEMBER_MARKER,
-        "apiserver_manifest": remote_paths.KUBE_APISERVER_MANIFEST,
-        "join_dropin": remote_paths.ETCD_JOIN_DROPIN,
-        "record": remote_paths.RECORD,
+        "kubelet_conf": hostpaths.KUBELET_KUBECONFIG,
+        "kubeadm_marker": hostpaths.KUBE_MEMBER_MARKER,
+        "apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
+        "join_dropin": hostpaths.ETCD_JOIN_DROPIN,
+        "record": hostpaths.RECORD,
     }
 
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 from typing import Any
 
@@ -110,11 +111,8 @@ def apiserver_etcd_servers() -> list[str] | None:
     text = read(PARAMS["apiserver_manifest"])
     if text is None:
         return None
-    for line in text.splitlines():
-        word = line.strip().lstrip("- ").strip("'\"")
-        if word.startswith("--etcd-servers="):
-            return [url for url in word.split("=", 1)[1].split(",") if url]
-    return []
+    found = re.search(r"--etcd-servers=([^\s\"']+)", text)
+    return [url for url in found.group(1).split(",") if url] if found else []
 
 
 def kubeadm_facts() -> dict[str, Any]:
