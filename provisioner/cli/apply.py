@@ -27,9 +27,11 @@ YesOption = Annotated[bool, typer.Option(
 
 def apply_command(cluster_file: ClusterArg, out: OutOption = None, report: ReportOption = None,
                   dry_run: DryRunOption = False, yes: YesOption = False) -> None:
-    """Read what runs, render the tree, print the plan, then bring the hosts to it over SSH: etcd (its
-    membership one member at a time), load balancers, and Kubernetes when kubernetes.install is
-    kubeadm. Safe to run again: an unchanged cluster is left untouched."""
+    """Render the tree, print the plan, then bring the hosts to it over SSH.
+
+    Reads what runs first; then etcd (its membership one member at a time), load balancers, and
+    Kubernetes when kubernetes.install is kubeadm. Safe to run again: an unchanged cluster is left
+    untouched."""
     run_apply(cluster_file, out, report, dry_run=dry_run, yes=yes)
 
 

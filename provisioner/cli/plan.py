@@ -7,9 +7,11 @@ from provisioner.cli.common import ClusterArg, OutOption, load
 
 
 def plan_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
-    """Read what runs on the hosts and print the steps apply would take, each with its host and why (or
-    "no changes"); a plan apply would refuse is printed as one line per reason, exit status 2. Changes
-    nothing on the hosts (it renders the tree, as apply does, to compare the CAs)."""
+    """Print the steps apply would take, each with its host and why, or "no changes".
+
+    Reads what runs on the hosts and compares it with the cluster file and the record; a plan apply
+    would refuse is one line per reason, exit status 2. Changes nothing on the hosts (it renders the
+    tree, as apply does, to compare the CAs)."""
     from provisioner.apply.apply import show_plan
     from provisioner.apply.planning import make_plan
     from provisioner.render import default_output
