@@ -251,15 +251,16 @@ def test_an_unreachable_host_fails_the_run_with_one_line_and_a_rerun_completes(
 @pytest.mark.examples("lab-external")
 def test_a_member_that_lost_its_data_is_refused_not_bootstrapped_again(
         cluster: LabCluster, first_apply: Path) -> None:
-    """Last on purpose: it leaves one member without data, which only a member replacement repairs."""
+    """Last on purpose: it leaves one member without data, which only a member replacement repairs.
+    The plan refuses it before any host changes (exit 2) and names the command that replaces it."""
     victim = cluster.etcd_members[2]
     data_dir = cluster.data.get("etcd", {}).get("data_dir", "/var/lib/etcd")
     cluster.ssh(victim["name"], f"systemctl stop etcd && rm -rf {data_dir}/member")
     result = cluster.apply()
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.stderr
-    assert errors[0].startswith(f"error: {victim['name']}: Start etcd members (Refuse to start a member that lost "
-                                "its data):"), errors[0]
+    assert errors[0].startswith(f"error: {victim['name']}: the cluster knows it as member "), errors[0]
+    assert errors[0].endswith(f"`provisioner etcd replace {cluster.cluster_file} {victim['name']}`"), errors[0]
     assert cluster.ssh(victim["name"], "systemctl is-active etcd", check=False).stdout.strip() != "active"
     assert not cluster.ssh(victim["name"], f"ls -A {data_dir}").stdout.strip()
