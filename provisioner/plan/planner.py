@@ -308,11 +308,13 @@ class _Membership:
 
     def _removals(self, removals: list[EtcdMemberFact]) -> list[Step]:
         steps: list[Step] = []
-        staying = [m for m in self.voting if m not in removals and m.id in self.answering_ids]
+        # Leadership goes to the first member of the file that stays and answers.
+        staying = [d.name for d in self.desired
+                   if (m := self.member_of(d)) and m in self.voting and m.id in self.answering_ids]
         for member in removals:
             name = self.host_of(member)
             if self._leader() == member.id:
-                to = self.host_of(staying[0]) if staying else next(d.name for d in self.desired)
+                to = staying[0] if staying else self.desired[0].name
                 steps.append(MoveLeader(name, "a member is not removed while it leads", to=to))
             steps.append(RemoveMember(name, "the cluster file no longer lists it as an etcd member",
                                       member_id=member.id))
