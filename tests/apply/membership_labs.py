@@ -1,0 +1,166 @@
+"""Lab clusters for the etcd membership tests: one lab holds every machine a test may need, and the
+cluster file names the members of the moment. Labs are named ls-<layout> on 198.18.10.0/24.
+
+Checks read the machines with etcdctl and systemctl over SSH, not with apply's own code."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provisioner.providers.lab import Lab, LabHost
+from tests.conftest import REPO, CliResult, run_cli
+
+SUBNET = "198.18.10"
+ETCDCTL = ("etcdctl --endpoints=https://127.0.0.1:2379 --cacert /etc/etcd/pki/ca.crt "
+           "--cert /etc/etcd/pki/healthcheck-client.crt --key /etc/etcd/pki/healthcheck-client.key "
+           "--dial-timeout=2s --command-timeout=5s")
+
+
+@dataclass
+class MembershipLab:
+    name: str
+    layout: str
+    # Every machine of the lab, name -> address; the cluster file lists some of them.
+    machines: dict[str, str]
+    folder: Path
+    lab: Lab = field(init=False)
+
+    def __post_init__(self) -> None:
+        hosts = [LabHost(name, ipaddress.IPv4Address(address)) for name, address in self.machines.items()]
+        self.lab = Lab(self.name, hosts, state_root=self.folder / "labs")
+
+    @property
+    def cluster_file(self) -> Path:
+        return self.folder / "cluster.yaml"
+
+    @property
+    def out(self) -> Path:
+        return self.folder / "build"
+
+    def write(self, members: list[str], **overrides: Any) -> Path:
+        """The cluster file with these etcd members (control-plane hosts in the stacked layout)."""
+        state = self.folder / "labs" / self.name
+        roles = ["control_plane"] if self.layout == "stacked" else ["etcd"]
+        hosts = [{"name": n, "address": self.machines[n], "roles": roles} for n in members]
+        if self.layout == "external":
+            hosts.insert(0, {"name": "cp1", "address": self.machines["cp1"], "roles": ["control_plane"]})
+        data: dict[str, Any] = {
+            "name": self.name, "layout": self.layout,
+            "ssh": {"user": "root", "private_key": str(state / "id_ed25519"),
+                    "known_hosts": str(state / "known_hosts")},
+            "etcd": {"install": "package"}, "kubernetes": {"install": "none"}, "hosts": hosts,
+        }
+        if sum("control_plane" in h["roles"] for h in hosts) > 1:
+            data["endpoint"] = {"address": f"{SUBNET}.100", "load_balancer": "external"}
+        data.update(overrides)
+        self.cluster_file.write_text(yaml.safe_dump(data, sort_keys=False))
+        return self.cluster_file
+
+    def cli(self, *arguments: str) -> CliResult:
+        return run_cli(*arguments[:1], str(self.cluster_file), *arguments[1:], "--out", str(self.out))
+
+    def ssh(self, host: str, command: str, check: bool = True) -> str:
+        done = subprocess.run(self.lab.ssh_command(host, [command]), capture_output=True, text=True, timeout=60,
+                              check=False)
+        if check:
+            assert done.returncode == 0, f"{host}: `{command}` failed: {done.stderr.strip()}"
+        return done.stdout
+
+    def status(self, host: str) -> dict[str, Any] | None:
+        """etcd's own endpoint status of the host's member, or None when it does not answer."""
+        answer = self.ssh(host, f"{ETCDCTL} endpoint status -w json", check=False)
+        if not answer.strip():
+            return None
+        entry = json.loads(answer)[0]["Status"]
+        return {"cluster_id": entry["header"]["cluster_id"], "member_id": entry["header"]["member_id"],
+                "leader": entry["leader"], "learner": bool(entry.get("isLearner"))}
+
+    def members(self, host: str) -> list[dict[str, Any]]:
+        return list(json.loads(self.ssh(host, f"{ETCDCTL} member list -w json"))["members"])
+
+    def main_pid(self, host: str) -> int:
+        return int(self.ssh(host, "systemctl show --property MainPID --value etcd").strip())
+
+    def unit(self, host: str) -> tuple[str, str]:
+        active = self.ssh(host, "systemctl is-active etcd", check=False).strip()
+        enabled = self.ssh(host, "systemctl is-enabled etcd", check=False).strip()
+        return active, enabled
+
+    def put(self, host: str, key: str, value: str) -> None:
+        self.ssh(host, f"{ETCDCTL} put {key} {value}")
+
+    def get(self, host: str, key: str) -> str:
+        return self.ssh(host, f"{ETCDCTL} get {key} --print-value-only --consistency=s").strip()
+
+    def move_leader(self, to: str, among: list[str]) -> None:
+        target = next(m["ID"] for m in self.members(among[0]) if m["name"] == to)
+        leader = next(s["leader"] for n in among if (s := self.status(n)))
+        leader_name = next(m["name"] for m in self.members(among[0]) if m["ID"] == leader)
+        if leader_name != to:
+            self.ssh(leader_name, f"{ETCDCTL} move-leader {target:x}")
+
+    def one_cluster(self, hosts: list[str]) -> int:
+        """Every host's member answers, they name one cluster ID and one leader; returns the ID."""
+        statuses = {host: self.status(host) for host in hosts}
+        assert all(statuses.values()), statuses
+        assert len({s["cluster_id"] for s in statuses.values() if s}) == 1, statuses
+        assert len({s["leader"] for s in statuses.values() if s}) == 1, statuses
+        return next(s["cluster_id"] for s in statuses.values() if s)
+
+
+@contextmanager
+def cluster_ids_seen(lab: MembershipLab, hosts: list[str]) -> Iterator[set[int]]:
+    """Polls every host's member while the block runs; the set of cluster IDs any of them reported."""
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            for host in hosts:
+                status = lab.status(host)
+                if status:
+                    seen.add(status["cluster_id"])
+            stop.wait(0.5)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def apply_killed_at(lab: MembershipLab, line_part: str, *extra: str) -> str:
+    """Runs apply in its own process group and kills it (SIGKILL) as soon as it announces the step
+    holding `line_part` ("(2/4) [etcd4] start etcd on etcd4 …", not the plan's line for it); returns
+    what it printed. Fails when apply finished without starting that step."""
+    argv = [sys.executable, "-m", "provisioner", "apply", str(lab.cluster_file), "--out", str(lab.out), *extra]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                               start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    printed: list[str] = []
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            printed.append(line)
+            if line.lstrip().startswith("(") and line_part in line:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+    finally:
+        process.wait(timeout=60)
+    text = "".join(printed)
+    assert printed and line_part in printed[-1], f"apply never started {line_part!r}:\n{text}"
+    return text
