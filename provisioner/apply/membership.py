@@ -65,6 +65,10 @@ class StepRunner:
         deadline = time.monotonic() + self.timeout
         while True:
             facts = self.gather()
+            if len(facts.cluster_ids) > 1:
+                seen = ", ".join(f"{h.host}: {h.status.cluster_id}" for h in facts.answering if h.status)
+                raise StepFailed(step.sentence, step.host, f"surprise: the members report different clusters "
+                                                           f"({seen}); stopped before anything else changes")
             missing = check(facts)
             if missing is None:
                 return facts
