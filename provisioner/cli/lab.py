@@ -67,7 +67,9 @@ def stop_command(cluster_file: ClusterArg, host: HostArg) -> None:
 @lab_app.command("reset")
 def reset_command(cluster_file: ClusterArg, host: HostArg) -> None:
     """Recreate one machine from a fresh copy of the image, as a rebuilt server (its disk is lost)."""
-    lab_for(load(cluster_file)).reset(host)
+    topology = load(cluster_file)
+    name = host_named(topology, cluster_file, host).name
+    lab_for(topology).reset(name)
     _progress(f"{host} was recreated from the image and answers SSH")
 
 
