@@ -81,10 +81,11 @@ class MembershipLab:
 
     def status(self, host: str) -> dict[str, Any] | None:
         """etcd's own endpoint status of the host's member, or None when it does not answer."""
-        answer = self.ssh(host, f"{ETCDCTL} endpoint status -w json", check=False)
-        if not answer.strip():
+        answer = self.ssh(host, f"{ETCDCTL} endpoint status -w json", check=False).strip()
+        statuses = json.loads(answer) if answer else []
+        if not statuses:  # etcdctl prints [] for an endpoint that does not answer
             return None
-        entry = json.loads(answer)[0]["Status"]
+        entry = statuses[0]["Status"]
         return {"cluster_id": entry["header"]["cluster_id"], "member_id": entry["header"]["member_id"],
                 "leader": entry["leader"], "learner": bool(entry.get("isLearner"))}
 

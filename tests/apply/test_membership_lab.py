@@ -1,17 +1,16 @@
 """etcd membership through the cluster file, on real lab machines and real etcd: an external cluster
 grows 3 -> 5 and shrinks 5 -> 3, a member is replaced after its machine was rebuilt, apply killed in the
 middle of an addition and of a removal is finished by running it again, and every refusal leaves the
-hosts as they were. A stacked cluster grows 1 -> 3: the split-brain regression (never two cluster IDs).
+hosts as they were (the stacked 1 -> 3 growth is in test_membership_stacked_lab.py).
 
-One lab per layout (ls-external: cp1 + etcd1..etcd5, ls-stacked: cp1..cp3) on 198.18.10.0/24, shared
-by the tests of the module, which run in order; needs root and the lab tools."""
+One lab (ls-external: cp1 + etcd1..etcd5 on 198.18.10.0/24) shared by the tests of the module, which
+run in order; needs root and the lab tools."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -37,17 +36,6 @@ def external(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MembershipLab
         lab.write(THREE)
         result = lab.cli("apply")
         assert result.exit_code == 0, result.stdout + result.stderr
-        yield lab
-    finally:
-        lab.lab.down()
-
-
-@pytest.fixture(scope="module")
-def stacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MembershipLab]:
-    machines = {f"cp{i}": f"{SUBNET}.3{i}" for i in range(1, 4)}
-    lab = MembershipLab("ls-stacked", "stacked", machines, tmp_path_factory.mktemp("ls-stacked"))
-    try:
-        lab.lab.up()
         yield lab
     finally:
         lab.lab.down()
@@ -206,32 +194,3 @@ def run_replace(lab: MembershipLab, host: str) -> object:
     from tests.conftest import run_cli
 
     return run_cli("etcd", "replace", str(lab.cluster_file), host, "--out", str(lab.out), "--yes")
-
-
-def test_growing_a_stacked_cluster_1_to_3_never_makes_a_second_cluster(stacked: MembershipLab) -> None:
-    stacked.write(["cp1"])
-    result = stacked.cli("apply")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    key, value = f"/ls/{uuid.uuid4().hex}", uuid.uuid4().hex
-    stacked.put("cp1", key, value)
-    cluster_id = stacked.one_cluster(["cp1"])
-    pid = stacked.main_pid("cp1")
-    stacked.write(["cp1", "cp2", "cp3"])
-    with cluster_ids_seen(stacked, ["cp1", "cp2", "cp3"]) as seen:
-        result = stacked.cli("apply")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    assert seen == {cluster_id}
-    assert stacked.one_cluster(["cp1", "cp2", "cp3"]) == cluster_id
-    assert stacked.main_pid("cp1") == pid
-    for host in ("cp2", "cp3"):
-        assert stacked.get(host, key) == value
-
-
-def test_a_second_apply_of_the_grown_cluster_changes_nothing(stacked: MembershipLab, tmp_path: Path) -> None:
-    report = tmp_path / "again.json"
-    result = stacked.cli("apply", "--report", str(report))
-    assert result.exit_code == 0, result.stdout + result.stderr
-    assert "no changes" in result.stdout
-    import json
-    assert {host: counts["changed"] for host, counts in json.loads(report.read_text())["hosts"].items()} == \
-        {"cp1": 0, "cp2": 0, "cp3": 0}
