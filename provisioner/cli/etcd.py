@@ -12,7 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TransferSpeedColumn
 
 from provisioner.cli import output
-from provisioner.cli.apply import DryRunOption, ReportOption, YesOption
+from provisioner.cli.apply import DryRunOption, ReportOption
+from provisioner.cli.apply import YesOption as ConfirmPlanOption
 from provisioner.cli.common import ClusterArg, OutOption, load
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError, UsageError
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from provisioner.backup.restore import Restore
     from provisioner.providers import SshTarget
 
-etcd_app = typer.Typer(no_args_is_help=True, help="Backups of the etcd cluster, restores from them, and replacing a member.")
+etcd_app = typer.Typer(no_args_is_help=True,
+                       help="Backups of the etcd cluster, restores from them, and replacing a member.")
 
 SnapshotOutOption = Annotated[Path | None, typer.Option(
     "--out", help="Snapshot file to write (default: build/snapshots/<cluster>-<UTC time>.db); its "
@@ -178,7 +180,7 @@ ReplaceHostArg = Annotated[str, typer.Argument(help="The etcd host (a name from 
 
 @etcd_app.command("replace")
 def replace_command(cluster_file: ClusterArg, host: ReplaceHostArg, out: OutOption = None,
-                    report: ReportOption = None, dry_run: DryRunOption = False, yes: YesOption = False) -> None:
+                    report: ReportOption = None, dry_run: DryRunOption = False, yes: ConfirmPlanOption = False) -> None:
     """Replace HOST's etcd member: its machine was rebuilt or its data is gone.
 
     Removes the old member first, moves what is left of its data aside, adds it back as a learner and
