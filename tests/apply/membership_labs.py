@@ -20,7 +20,9 @@ from typing import Any
 
 import yaml
 
+from provisioner.cluster.load import load_topology
 from provisioner.providers.lab import Lab, LabHost
+from provisioner.workload import HistoryReport, Workload, check_history
 from tests.conftest import REPO, CliResult, run_cli
 
 SUBNET = "198.18.10"
@@ -165,3 +167,23 @@ def apply_killed_at(lab: MembershipLab, line_part: str, *extra: str) -> str:
     text = "".join(printed)
     assert printed and line_part in printed[-1], f"apply never started {line_part!r}:\n{text}"
     return text
+
+
+@contextmanager
+def writing(lab: MembershipLab) -> Iterator[Workload]:
+    """The workload writing from cp1 through the members of the cluster file as it is now (the API
+    server's certificate and endpoint list), while the block changes the membership."""
+    topology, _ = load_topology(lab.cluster_file)
+    with Workload(topology, lab.out) as workload:
+        workload.start()
+        workload.wait_for_acknowledged(20, timeout=60)
+        yield workload
+
+
+def nothing_lost(workload: Workload, lab: MembershipLab, members: list[str]) -> HistoryReport:
+    """Stops the writer and reads every key back from each of `members` (the membership after the change)."""
+    attempts = workload.stop()
+    reads = workload.read_back({name: f"https://{lab.machines[name]}:2379" for name in members})
+    report = check_history(attempts, reads)
+    assert report.ok and report.acknowledged > 20, "\n".join(report.lines())
+    return report

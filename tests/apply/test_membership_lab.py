@@ -15,7 +15,14 @@ from collections.abc import Iterator
 import pytest
 
 from provisioner.providers.lab import lab_prerequisites_problems
-from tests.apply.membership_labs import SUBNET, MembershipLab, apply_killed_at, cluster_ids_seen
+from tests.apply.membership_labs import (
+    SUBNET,
+    MembershipLab,
+    apply_killed_at,
+    cluster_ids_seen,
+    nothing_lost,
+    writing,
+)
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -72,12 +79,14 @@ def test_growing_3_to_5_adds_learners_one_at_a_time_without_restarting_existing_
     cluster_id = external.one_cluster(THREE)
     pids = {host: external.main_pid(host) for host in THREE}
     configs = {host: _sha(external, host, "/etc/etcd/etcd.conf.yml") for host in THREE}
-    external.write(FIVE)
-    planned = external.cli("plan").stdout
-    assert "add etcd member etcd4 as a learner" in planned and "promote etcd5" in planned, planned
-    with cluster_ids_seen(external, FIVE) as seen:
-        result = external.cli("apply")
-    assert result.exit_code == 0, result.stdout + result.stderr
+    with writing(external) as workload:
+        external.write(FIVE)
+        planned = external.cli("plan").stdout
+        assert "add etcd member etcd4 as a learner" in planned and "promote etcd5" in planned, planned
+        with cluster_ids_seen(external, FIVE) as seen:
+            result = external.cli("apply")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        nothing_lost(workload, external, FIVE)
     assert seen == {cluster_id}
     assert external.one_cluster(FIVE) == cluster_id
     listed = external.members("etcd5")
@@ -103,8 +112,12 @@ def test_shrinking_5_to_3_moves_leadership_removes_members_and_keeps_their_data_
         external: MembershipLab) -> None:
     external.move_leader("etcd5", FIVE)
     cluster_id = external.one_cluster(FIVE)
-    result = external.cli("apply", "--yes")
-    assert result.exit_code == 0, result.stdout + result.stderr
+    external.write(FIVE)  # the writer uses every member of the moment, as the API server would
+    with writing(external) as workload:
+        external.write(THREE)
+        result = external.cli("apply", "--yes")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        nothing_lost(workload, external, THREE)
     assert "move etcd leadership from etcd5 to" in result.stdout
     assert external.one_cluster(THREE) == cluster_id
     assert sorted(m["name"] for m in external.members("etcd1")) == THREE
@@ -183,8 +196,10 @@ def test_a_rebuilt_member_is_refused_by_apply_and_replaced_by_etcd_replace(exter
     assert result.exit_code == 2
     assert f"`provisioner etcd replace {external.cluster_file} etcd2`" in result.stderr
     assert _facts(external) == before
-    result = run_replace(external, "etcd2")
-    assert result.exit_code == 0, result.stdout + result.stderr
+    with writing(external) as workload:
+        result = run_replace(external, "etcd2")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        nothing_lost(workload, external, THREE)
     assert external.one_cluster(THREE) == cluster_id
     assert external.status("etcd2")["member_id"] != old_id  # type: ignore[index]
     assert external.get("etcd2", key) == value

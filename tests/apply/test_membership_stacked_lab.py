@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.providers.lab import lab_prerequisites_problems
-from tests.apply.membership_labs import SUBNET, MembershipLab, cluster_ids_seen
+from tests.apply.membership_labs import SUBNET, MembershipLab, cluster_ids_seen, nothing_lost, writing
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -40,10 +40,12 @@ def test_growing_a_stacked_cluster_1_to_3_never_makes_a_second_cluster(stacked: 
     stacked.put("cp1", key, value)
     cluster_id = stacked.one_cluster(["cp1"])
     pid = stacked.main_pid("cp1")
-    stacked.write(["cp1", "cp2", "cp3"])
-    with cluster_ids_seen(stacked, ["cp1", "cp2", "cp3"]) as seen:
-        result = stacked.cli("apply")
-    assert result.exit_code == 0, result.stdout + result.stderr
+    with writing(stacked) as workload:
+        stacked.write(["cp1", "cp2", "cp3"])
+        with cluster_ids_seen(stacked, ["cp1", "cp2", "cp3"]) as seen:
+            result = stacked.cli("apply")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        nothing_lost(workload, stacked, ["cp1", "cp2", "cp3"])
     assert seen == {cluster_id}
     assert stacked.one_cluster(["cp1", "cp2", "cp3"]) == cluster_id
     assert stacked.main_pid("cp1") == pid
