@@ -36,7 +36,7 @@ ROLE_PACKAGES = ("etcd-client", "etcd-server", "haproxy", "keepalived")
 ROLE_UNITS = ("etcd.service", "haproxy.service", "keepalived.service")
 # Timers that would only fail or churn in a machine without internet or real disks.
 QUIET_UNITS = ("apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "fstrim.timer")
-# Bump when `_customize` changes, so cached images built the old way are replaced.
+# Bump when `make_shareable` or the lab's own additions change, so cached images built the old way are replaced.
 RECIPE_VERSION = 1
 BUILD_TIMEOUT_SECONDS = 1800
 
@@ -63,7 +63,7 @@ def ensure_image(cache_root: Path, spec: ImageSpec, progress: Callable[[str], No
         return rootfs
     images = rootfs.parent.parent
     images.mkdir(parents=True, exist_ok=True)
-    with _build_lock(images):
+    with build_lock(images):
         if rootfs.is_dir():  # another process built it while we waited for the lock
             return rootfs
         _remove_abandoned_builds(images)
@@ -86,7 +86,9 @@ def _build(images: Path, spec: ImageSpec) -> None:
             kept = images / f"failed-{spec.key}.log"
             shutil.copyfile(log, kept)
             raise LabError(f"debootstrap {spec.suite} failed ({last_line(log.read_text())}); log: {kept}")
-        _customize(building / "rootfs")
+        make_shareable(building / "rootfs")
+        (building / "rootfs/etc/ssh/sshd_config.d/provisioner-lab.conf").write_text(
+            "# Only the per-machine key the lab writes before boot.\nHostKey /etc/ssh/ssh_host_ed25519_key\n")
         (building / "image.json").write_text(json.dumps(
             {"suite": spec.suite, "packages": sorted(set(spec.packages)), "recipe": RECIPE_VERSION},
             indent=2) + "\n")
@@ -129,8 +131,9 @@ def _discard(building: Path) -> None:
     mounts.remove_tree(building)
 
 
-def _customize(rootfs: Path) -> None:
-    """Turns a fresh debootstrap into something every machine can share."""
+def make_shareable(rootfs: Path) -> None:
+    """Turns a fresh Debian root file system into something every machine can share (lab machines and
+    the Vagrant box alike): role services off, no machine id, no host keys, no resolver."""
     # Package postinst scripts enable their services; the tool enables them when it configures them.
     present = [unit for unit in ROLE_UNITS + QUIET_UNITS if _unit_file(rootfs, unit) is not None]
     run(["systemctl", f"--root={rootfs}", "disable", *present])
@@ -142,9 +145,7 @@ def _customize(rootfs: Path) -> None:
     # Host keys are made per machine, never shared through the image.
     for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
-    (rootfs / "etc/ssh/sshd_config.d/provisioner-lab.conf").write_text(
-        "# Only the per-machine key the lab writes before boot.\nHostKey /etc/ssh/ssh_host_ed25519_key\n")
-    # No resolver is reachable from a machine; lab host names come from /etc/hosts.
+    # No resolver is reachable from a machine; host names come from /etc/hosts.
     (rootfs / "etc/resolv.conf").unlink(missing_ok=True)
     (rootfs / "etc/resolv.conf").write_text("")
     for package in (rootfs / "var/cache/apt/archives").glob("*.deb"):
@@ -165,7 +166,7 @@ def _remove_abandoned_builds(images: Path) -> None:
 
 
 @contextmanager
-def _build_lock(images: Path) -> Iterator[None]:
+def build_lock(images: Path) -> Iterator[None]:
     with (images / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
