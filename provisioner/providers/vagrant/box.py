@@ -35,7 +35,7 @@ VM_PACKAGES = ("initramfs-tools", "iputils-ping", "linux-image-amd64", "udev")
 # Virtual size of the disk; ext4 only allocates what is written, the qcow2 stays small.
 DISK_GIB = 8
 # Bump when the recipe (guest preparation, box Vagrantfile) changes, so cached boxes are replaced.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 BUILD_TIMEOUT_SECONDS = 1800
 
 BOX_VAGRANTFILE = """\
@@ -47,9 +47,12 @@ Vagrant.configure("2") do |config|
     box = File.expand_path(File.dirname(__FILE__))
     libvirt.kernel = File.join(box, "vmlinuz")
     libvirt.initrd = File.join(box, "initrd.img")
-    libvirt.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0"
+    # quiet: every character on the emulated serial console costs, and boot messages are many.
+    libvirt.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet"
     # QEMU's software emulation (TCG): runs anywhere, including where /dev/kvm cannot run this kernel.
     libvirt.driver = "qemu"
+    # No display to emulate: the VMs are reached over SSH, their console is the serial port.
+    libvirt.graphics_type = "none"
   end
 end
 """
