@@ -11,6 +11,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
 from provisioner.providers import ssh_targets
 from provisioner.providers.vagrant import SETTINGS_FILE as VAGRANT_SETTINGS_FILE
+from provisioner.providers.vagrant import VM_SSH_TIMEOUT_SECONDS
 from provisioner.render.apiserver import audit_policy, encryption_configuration
 from provisioner.render.backup import backup_script, backup_service, backup_timer
 from provisioner.render.cni import PATCH, add_on, kustomization, pod_network_patch
@@ -78,7 +79,9 @@ def _render_into(topology: Topology, out: Path) -> Rendered:
 
 def build_tree(topology: Topology, out: Path) -> Tree:
     tree = Tree()
-    tree.add(INVENTORY, to_yaml(inventory(topology, ssh_targets(topology, out))))
+    on_vagrant_vms = (out / VAGRANT_SETTINGS_FILE).is_file()
+    tree.add(INVENTORY, to_yaml(inventory(topology, ssh_targets(topology, out),
+                                          ssh_timeout=VM_SSH_TIMEOUT_SECONDS if on_vagrant_vms else None)))
     tree.add("Vagrantfile", vagrantfile(topology))
     tree.add(SUMMARY, summary(topology))
     _add_kubernetes_files(tree, topology, out)
@@ -88,7 +91,7 @@ def build_tree(topology: Topology, out: Path) -> Tree:
     auth_pass = keepalived_auth_pass(out) if balancing else ""
     check_script = keepalived_check_script(topology) if balancing else ""
     haproxy = haproxy_config(topology) if balancing else ""
-    interface = vip_interface(topology, on_vagrant_vms=(out / VAGRANT_SETTINGS_FILE).is_file())
+    interface = vip_interface(topology, on_vagrant_vms)
     kubernetes_ca_hash = ca_cert_hash(out / "pki" / "kubernetes" / "ca.crt")
     for host in topology.hosts:
         folder = f"hosts/{host.name}"

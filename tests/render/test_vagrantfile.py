@@ -55,11 +55,13 @@ def test_the_cluster_file_names_the_management_network_and_may_allow_nat(tmp_pat
     assert settings["libvirt__forward_mode"] == "nat"
 
 
-def test_keepalived_binds_the_vip_to_the_vms_interface_while_vms_are_recorded(tmp_path: Path) -> None:
+def test_while_vms_are_recorded_the_vip_goes_on_their_interface_and_ansible_waits_longer(tmp_path: Path) -> None:
     out = _rendered(tmp_path, interface="ens6")
     keepalived = out / "hosts" / "lb1" / "keepalived.conf"
     assert re.search(r"^\s*interface host0$", keepalived.read_text(), re.MULTILINE)
+    assert "ansible_ssh_timeout" not in (out / "inventory.yml").read_text()
     record_machines(out, "libvirt", {name: MachineSsh(name, address, 22, "vagrant", ()) for name, address in
                                      (("cp1", "198.19.255.20"), ("lb1", "198.19.255.21"))})
     render(load_topology(tmp_path / "cluster.yaml")[0], out)
     assert re.search(r"^\s*interface ens6$", keepalived.read_text(), re.MULTILINE)
+    assert yaml.safe_load((out / "inventory.yml").read_text())["all"]["vars"]["ansible_ssh_timeout"] == 60
