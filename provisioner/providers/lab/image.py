@@ -59,19 +59,30 @@ def image_rootfs(cache_root: Path, spec: ImageSpec) -> Path:
 def ensure_image(cache_root: Path, spec: ImageSpec, progress: Callable[[str], None]) -> Path:
     """The image's root file system, built first if no complete image for `spec` exists yet."""
     rootfs = image_rootfs(cache_root, spec)
-    if rootfs.is_dir():
-        return rootfs
-    images = rootfs.parent.parent
-    images.mkdir(parents=True, exist_ok=True)
-    with build_lock(images):
-        if rootfs.is_dir():  # another process built it while we waited for the lock
-            return rootfs
+
+    def build(images: Path) -> None:
         _remove_abandoned_builds(images)
-        progress(f"building the Debian {spec.suite} image with debootstrap (once; about a minute)")
-        started = time.monotonic()
         _build(images, spec)
-        progress(f"image built in {time.monotonic() - started:.0f}s: {rootfs.parent}")
-    return rootfs
+
+    return build_once(rootfs, f"the Debian {spec.suite} image with debootstrap (once; about a minute)", build,
+                      progress)
+
+
+def build_once(result: Path, what: str, build: Callable[[Path], None], progress: Callable[[str], None]) -> Path:
+    """`result` (a cache entry two levels under its cache folder), made by `build(cache folder)` unless it
+    exists: under the folder's lock, so concurrent callers build it once."""
+    if result.exists():
+        return result
+    folder = result.parent.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with build_lock(folder):
+        if result.exists():  # another process built it while we waited for the lock
+            return result
+        progress(f"building {what}")
+        started = time.monotonic()
+        build(folder)
+        progress(f"built in {time.monotonic() - started:.0f}s: {result.parent}")
+    return result
 
 
 def _build(images: Path, spec: ImageSpec) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.errors import ProvisionerError
-from provisioner.providers.lab.image import BASE_PACKAGES, MIRROR, ROLE_PACKAGES, ImageSpec, build_lock
+from provisioner.providers.lab.image import BASE_PACKAGES, MIRROR, ROLE_PACKAGES, ImageSpec, build_once
 from provisioner.providers.vagrant.guest import prepare_guest
 
 BOX_NAME = "provisioner/debian"
@@ -75,21 +75,14 @@ def box_file(cache_root: Path, spec: BoxSpec) -> Path:
 
 def ensure_box(cache_root: Path, spec: BoxSpec, progress: Callable[[str], None]) -> Path:
     """The .box file for `spec`, built first if no complete one exists yet."""
-    built = box_file(cache_root, spec)
-    if built.is_file():
-        return built
-    boxes = built.parent.parent
-    boxes.mkdir(parents=True, exist_ok=True)
-    with build_lock(boxes):
-        if built.is_file():  # another process built it while we waited for the lock
-            return built
+
+    def build(boxes: Path) -> None:
         for leftover in boxes.glob(".build-*"):
             shutil.rmtree(leftover, ignore_errors=True)
-        progress(f"building the Debian {spec.suite} box with mmdebstrap (once; about two minutes)")
-        started = time.monotonic()
         _build(boxes, spec, insecure_public_key())
-        progress(f"box built in {time.monotonic() - started:.0f}s: {built}")
-    return built
+
+    return build_once(box_file(cache_root, spec), f"the Debian {spec.suite} box with mmdebstrap (once; about "
+                      "two and a half minutes)", build, progress)
 
 
 def insecure_public_key() -> str:
