@@ -16,7 +16,7 @@ def _cluster(tmp_path: Path, addresses: list[str], **vagrant: Any) -> Path:
     cluster_file = tmp_path / "cluster.yaml"
     cluster_file.write_text(yaml.safe_dump({
         "name": "demo", "layout": "stacked", "vagrant": vagrant,
-        "endpoint": {"address": "198.18.40.100", "load_balancer": "none"},
+        "endpoint": {"address": addresses[0], "load_balancer": "none"},
         "hosts": [{"name": f"cp{n}", "address": address, "roles": ["control_plane"]}
                   for n, address in enumerate(addresses, start=1)],
     }))
