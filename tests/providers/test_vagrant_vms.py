@@ -127,6 +127,7 @@ def _routes_stay_inside_the_lab(routes: str) -> list[str]:
 
 
 def test_vagrant_up_starts_vms_on_isolated_networks_with_the_cluster_address_on_eth1(vms: VmCluster) -> None:
+    assert {f"{CLUSTER}-{host}" for host in HOSTS} <= names("list", "--name")
     active = names("net-list", "--name")
     assert "default" not in active
     assert {MANAGEMENT_NETWORK, PRIVATE_NETWORK} <= active

@@ -30,13 +30,13 @@ def _rendered(tmp_path: Path, **vagrant: Any) -> Path:
 
 
 def _settings(vagrantfile: str) -> dict[str, str]:
-    return dict(re.findall(r'(libvirt\.\w+|libvirt__\w+)(?: =|:) "([^"]*)"', vagrantfile))
+    return dict(re.findall(r"""(libvirt\.\w+|libvirt__\w+)(?: =|:) ["']([^"']*)["']""", vagrantfile))
 
 
 def test_by_default_the_vms_are_on_isolated_networks_inside_198_18_0_0_15(tmp_path: Path) -> None:
     settings = _settings((_rendered(tmp_path) / "Vagrantfile").read_text())
     assert settings == {
-        "libvirt.default_prefix": "demo-",
+        "libvirt.default_prefix": "#{CLUSTER}-",
         "libvirt.management_network_name": "provisioner-management",
         "libvirt.management_network_address": "198.19.255.0/24",
         "libvirt.management_network_mode": "none",
