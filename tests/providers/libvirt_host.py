@@ -72,9 +72,9 @@ class LibvirtHost:
         if SOCKET.exists() and _answers():
             raise RuntimeError("libvirtd already runs on this machine: the VM tests start and stop their own")
         self.chains_before = iptables_chains()
-        self.qemu_conf = QEMU_CONF.read_text()
-        if _MARK not in self.qemu_conf:
-            QEMU_CONF.write_text(self.qemu_conf.rstrip("\n") + "\n" + _SETTINGS)
+        # Without the settings a crashed earlier run may have left: they are put back as found before it.
+        self.qemu_conf = QEMU_CONF.read_text().replace(_SETTINGS, "")
+        QEMU_CONF.write_text(self.qemu_conf.rstrip("\n") + "\n" + _SETTINGS)
         log_folder.mkdir(parents=True, exist_ok=True)
         # niced: QEMU inherits it, so emulated VMs yield to everything else on this machine.
         for daemon in ("virtlogd", "libvirtd"):
