@@ -6,6 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
@@ -77,11 +78,18 @@ def _render_into(topology: Topology, out: Path) -> Rendered:
     return Rendered(out, write_tree(tree, out, owned_dirs=("hosts", KUBERNETES_DIR)))
 
 
+def inventory_for(topology: Topology, out: Path) -> dict[str, Any]:
+    """The inventory for the build folder `out`: its hosts reached as the provider there says (Vagrant's
+    VMs, given more time to answer, while `vagrant up` has recorded them; else the cluster file's)."""
+    on_vagrant_vms = (out / VAGRANT_SETTINGS_FILE).is_file()
+    return inventory(topology, ssh_targets(topology, out),
+                     ssh_timeout=VM_SSH_TIMEOUT_SECONDS if on_vagrant_vms else None)
+
+
 def build_tree(topology: Topology, out: Path) -> Tree:
     tree = Tree()
     on_vagrant_vms = (out / VAGRANT_SETTINGS_FILE).is_file()
-    tree.add(INVENTORY, to_yaml(inventory(topology, ssh_targets(topology, out),
-                                          ssh_timeout=VM_SSH_TIMEOUT_SECONDS if on_vagrant_vms else None)))
+    tree.add(INVENTORY, to_yaml(inventory_for(topology, out)))
     tree.add("Vagrantfile", vagrantfile(topology))
     tree.add(SUMMARY, summary(topology))
     _add_kubernetes_files(tree, topology, out)

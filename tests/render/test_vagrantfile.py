@@ -12,6 +12,7 @@ from provisioner.cluster.load import load_topology
 from provisioner.providers.vagrant import MachineSsh
 from provisioner.providers.vagrant.record import record_machines
 from provisioner.render import render
+from provisioner.verify.preflight import check_rendered
 
 BASE: dict[str, Any] = {
     "name": "demo",
@@ -65,3 +66,4 @@ def test_while_vms_are_recorded_the_vip_goes_on_their_interface_and_ansible_wait
     render(load_topology(tmp_path / "cluster.yaml")[0], out)
     assert re.search(r"^\s*interface ens6$", keepalived.read_text(), re.MULTILINE)
     assert yaml.safe_load((out / "inventory.yml").read_text())["all"]["vars"]["ansible_ssh_timeout"] == 60
+    check_rendered(load_topology(tmp_path / "cluster.yaml")[0], out)  # verify takes this tree as its own
