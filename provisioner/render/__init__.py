@@ -6,11 +6,14 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from provisioner.cluster.record import read_record
 from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
 from provisioner.providers import ssh_targets
+from provisioner.providers.vagrant import SETTINGS_FILE as VAGRANT_SETTINGS_FILE
+from provisioner.providers.vagrant import VM_SSH_TIMEOUT_SECONDS
 from provisioner.render.apiserver import audit_policy, encryption_configuration
 from provisioner.render.backup import backup_script, backup_service, backup_timer
 from provisioner.render.cni import PATCH, add_on, kustomization, pod_network_patch
@@ -18,7 +21,7 @@ from provisioner.render.etcd import etcd_config, etcd_unit
 from provisioner.render.images import images_txt
 from provisioner.render.inventory import inventory
 from provisioner.render.kubeadm import ca_cert_hash, kubeadm_documents
-from provisioner.render.loadbalancer import haproxy_config, keepalived_check_script, keepalived_config
+from provisioner.render.loadbalancer import haproxy_config, keepalived_check_script, keepalived_config, vip_interface
 from provisioner.render.pki import PkiMember, ensure_pki
 from provisioner.render.placement import placements
 from provisioner.render.secrets import encryption_key, keepalived_auth_pass
@@ -76,9 +79,18 @@ def _render_into(topology: Topology, out: Path) -> Rendered:
     return Rendered(out, write_tree(tree, out, owned_dirs=("hosts", KUBERNETES_DIR)))
 
 
+def inventory_for(topology: Topology, out: Path) -> dict[str, Any]:
+    """The inventory for the build folder `out`: its hosts reached as the provider there says (Vagrant's
+    VMs, given more time to answer, while `vagrant up` has recorded them; else the cluster file's)."""
+    on_vagrant_vms = (out / VAGRANT_SETTINGS_FILE).is_file()
+    return inventory(topology, ssh_targets(topology, out),
+                     ssh_timeout=VM_SSH_TIMEOUT_SECONDS if on_vagrant_vms else None)
+
+
 def build_tree(topology: Topology, out: Path) -> Tree:
     tree = Tree()
-    tree.add(INVENTORY, to_yaml(inventory(topology, ssh_targets(topology, out))))
+    on_vagrant_vms = (out / VAGRANT_SETTINGS_FILE).is_file()
+    tree.add(INVENTORY, to_yaml(inventory_for(topology, out)))
     tree.add("Vagrantfile", vagrantfile(topology))
     tree.add(SUMMARY, summary(topology))
     _add_kubernetes_files(tree, topology, out)
@@ -90,6 +102,7 @@ def build_tree(topology: Topology, out: Path) -> Tree:
     auth_pass = keepalived_auth_pass(out) if balancing else ""
     check_script = keepalived_check_script(topology) if balancing else ""
     haproxy = haproxy_config(topology) if balancing else ""
+    interface = vip_interface(topology, on_vagrant_vms)
     kubernetes_ca_hash = ca_cert_hash(out / "pki" / "kubernetes" / "ca.crt")
     for host in topology.hosts:
         folder = f"hosts/{host.name}"
@@ -103,7 +116,8 @@ def build_tree(topology: Topology, out: Path) -> Tree:
                 tree.add(f"{folder}/etcd-backup.timer", backup_timer(topology, backup))
         if "load_balancer" in roles and balancing:
             tree.add(f"{folder}/haproxy.cfg", haproxy)
-            tree.add(f"{folder}/keepalived.conf", keepalived_config(topology, host, auth_pass), mode=0o600)
+            tree.add(f"{folder}/keepalived.conf", keepalived_config(topology, host, auth_pass, interface),
+                     mode=0o600)
             tree.add(f"{folder}/check_haproxy.sh", check_script, mode=0o755)
         if roles & {"control_plane", "worker"}:
             tree.add(f"{folder}/kubeadm.yaml", to_yaml_documents(kubeadm_documents(topology, host, kubernetes_ca_hash)))

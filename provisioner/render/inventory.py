@@ -37,8 +37,9 @@ def _host_vars(target: SshTarget) -> dict[str, Any]:
     return variables
 
 
-def inventory(topology: Topology, targets: list[SshTarget]) -> dict[str, Any]:
-    """`targets` say how SSH reaches each host (the provider decides: cluster file, Vagrant, lab)."""
+def inventory(topology: Topology, targets: list[SshTarget], ssh_timeout: int | None = None) -> dict[str, Any]:
+    """`targets` say how SSH reaches each host (the provider decides: cluster file, Vagrant, lab);
+    `ssh_timeout` replaces Ansible's 10 s for connecting and for sudo's prompt (slow VMs)."""
     hosts = {target.host: _host_vars(target) for target in targets}
     groups: dict[str, Any] = {}
     for role in INVENTORY_GROUPS:
@@ -46,13 +47,16 @@ def inventory(topology: Topology, targets: list[SshTarget]) -> dict[str, Any]:
         if role == "load_balancer" and not topology.load_balancer_hosts:
             members = {}
         groups[role] = {"hosts": members} if members else {}
+    variables: dict[str, Any] = {
+        "ansible_python_interpreter": PYTHON_INTERPRETER,
+        "provisioner_cluster_name": topology.name,
+        "provisioner_layout": topology.layout,
+    }
+    if ssh_timeout is not None:
+        variables["ansible_ssh_timeout"] = ssh_timeout
     return {
         "all": {
-            "vars": {
-                "ansible_python_interpreter": PYTHON_INTERPRETER,
-                "provisioner_cluster_name": topology.name,
-                "provisioner_layout": topology.layout,
-            },
+            "vars": variables,
             "hosts": hosts,
             "children": groups,
         }

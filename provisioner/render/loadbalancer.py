@@ -27,14 +27,14 @@ def haproxy_config(topology: Topology) -> str:
     )
 
 
-def keepalived_config(topology: Topology, host: Host, auth_pass: str) -> str:
+def keepalived_config(topology: Topology, host: Host, auth_pass: str, interface: str) -> str:
     balancers = topology.load_balancer_hosts
     rank = [balancer.name for balancer in balancers].index(host.name)
     return render_template(
         "keepalived.conf.j2",
         cluster_name=topology.name,
         host_name=host.name,
-        interface=topology.cluster.endpoint.interface if topology.cluster.endpoint else "eth0",
+        interface=interface,
         virtual_router_id=topology.virtual_router_id,
         priority=BASE_PRIORITY - rank * PRIORITY_STEP,
         check_weight=CHECK_WEIGHT,
@@ -44,6 +44,14 @@ def keepalived_config(topology: Topology, host: Host, auth_pass: str) -> str:
         virtual_ip=topology.endpoint.address,
         check_script=hostpaths.KEEPALIVED_CHECK_SCRIPT,
     )
+
+
+def vip_interface(topology: Topology, on_vagrant_vms: bool) -> str:
+    """The NIC that carries the cluster address, where the VIP goes: inside Vagrant VMs the box's own
+    (vagrant.interface), elsewhere the one the cluster file names for its hosts."""
+    if on_vagrant_vms:
+        return topology.cluster.vagrant.interface
+    return topology.cluster.endpoint.interface if topology.cluster.endpoint else "eth0"
 
 
 def keepalived_check_script(topology: Topology) -> str:

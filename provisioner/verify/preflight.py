@@ -8,9 +8,7 @@ import yaml
 
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError, Problem
-from provisioner.providers import ssh_targets
-from provisioner.render import INVENTORY
-from provisioner.render.inventory import inventory
+from provisioner.render import INVENTORY, inventory_for
 
 
 def check_rendered(topology: Topology, out: Path) -> None:
@@ -24,6 +22,6 @@ def check_rendered(topology: Topology, out: Path) -> None:
     except (OSError, yaml.YAMLError) as error:
         reason = " ".join(str(error).split())  # YAML errors span several lines
         raise InputError([Problem(str(path), "", f"cannot read the rendered inventory: {reason}")]) from None
-    if rendered != inventory(topology, ssh_targets(topology, out)):
+    if rendered != inventory_for(topology, out):
         raise InputError([Problem(str(path), "", f"rendered from a different version of {topology.source}: "
                                   "render and apply again before verifying")])

@@ -24,6 +24,8 @@ from provisioner.errors import UsageError
 from provisioner.providers.vagrant.sshconfig import MachineSsh
 
 SETTINGS_FILE = "vagrant-ssh.yml"
+# VMs, emulated ones above all, can take longer than Ansible's 10 s to connect or to answer sudo.
+VM_SSH_TIMEOUT_SECONDS = 60
 KNOWN_HOSTS_FILE = "vagrant-known_hosts"
 
 _HEADER = """\
