@@ -193,6 +193,7 @@ def test_an_unknown_host_key_is_refused_and_accept_new_records_it(fleet: FleetLa
     apply = fleet.run("apply", unknown)
     assert apply.exit_code == 1
     assert "error: cp1: Check hosts (Probe the host): unreachable: host key unknown" in apply.stderr
+    assert _not_ok_in_verify(fleet, unknown) == {"cp1": "host key unknown"}
 
     recorded = _known_hosts_without(fleet, "recorded", "cp1")
     accepting = fleet.variant("accept-new", known_hosts=str(recorded), accept_new_host_keys=True)
@@ -219,3 +220,14 @@ def test_a_changed_host_key_is_refused_naming_the_host(fleet: FleetLab) -> None:
     apply = fleet.run("apply", cluster)
     assert apply.exit_code == 1
     assert "error: cp3: Check hosts (Probe the host): unreachable: host key mismatch" in apply.stderr
+    assert _not_ok_in_verify(fleet, cluster) == {"cp3": "host key mismatch"}
+
+
+def _not_ok_in_verify(fleet: FleetLab, cluster: Path) -> dict[str, str]:
+    """Host -> how its SSH check failed, for every host with a check not passed (apply rendered the tree)."""
+    report = cluster.parent / "verify.json"
+    assert fleet.run("verify", cluster, "--json", str(report)).exit_code == 1
+    checks = json.loads(report.read_text())["checks"]
+    not_ok = {check["host"] for check in checks if check["outcome"] != "passed"}
+    answers = {check["host"]: check["found"] for check in checks if "answers_ssh" in check["check"]}
+    return {host: answers[host].partition(":")[0] for host in not_ok}
