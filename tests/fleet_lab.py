@@ -19,6 +19,7 @@ import yaml
 
 from provisioner.cluster.load import load_topology
 from provisioner.providers.lab import Lab, lab_for
+from tests.apply.labs import run_on
 from tests.conftest import CliResult, run_cli
 
 NAME = "fl-fleet"
@@ -78,11 +79,7 @@ class FleetLab:
 
     def ssh(self, host: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """As root, with the lab's own key, through the bastion: the lab's back door, not the tool's path."""
-        result = subprocess.run(self.lab.ssh_command(host, [command]), capture_output=True, text=True,
-                                timeout=120, check=False)
-        if check:
-            assert result.returncode == 0, f"{host}: `{command}` failed: {result.stderr.strip()}"
-        return result
+        return run_on(self.lab, host, command, check)
 
 
 def fleet_lab(folder: Path) -> FleetLab:
