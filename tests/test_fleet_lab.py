@@ -51,7 +51,8 @@ def applied(fleet: FleetLab) -> FleetLab:
 def test_this_machine_reaches_the_hosts_only_through_the_bastion(fleet: FleetLab) -> None:
     direct = subprocess.run(["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-p", "2222",
                              f"admin@{fleet.address('cp1')}", "true"], capture_output=True, text=True, check=False)
-    assert direct.returncode == 255 and "Network is unreachable" in direct.stderr, direct.stderr
+    # Refused on this machine by the lab's unreachable route, never sent out by the default route.
+    assert direct.returncode == 255 and "No route to host" in direct.stderr, direct.stderr
     legs = fleet.ssh("bastion", "ip -o -4 address show").stdout
     assert f" {FRONT}.10/24 " in legs and f" {BASTION_INSIDE}/24 " in legs, legs
     # Nor do the hosts reach this machine: the bastion does not forward.
@@ -170,7 +171,8 @@ def test_a_sudo_that_wants_a_password_is_refused_up_front_naming_the_host(
     verify_report = applied.folder / "refused-verify.json"
     verify = applied.run("verify", None, "--json", str(verify_report))
     assert verify.exit_code == 1
-    not_ok = [check for check in json.loads(verify_report.read_text())["checks"] if check["outcome"] != "passed"]
+    not_ok = [check for check in json.loads(verify_report.read_text())["checks"]
+              if check["outcome"] in ("failed", "error")]
     assert {check["host"] for check in not_ok} == {host}
     assert all(NEEDS_PASSWORD in check["found"] for check in not_ok), not_ok
 
@@ -228,6 +230,6 @@ def _not_ok_in_verify(fleet: FleetLab, cluster: Path) -> dict[str, str]:
     report = cluster.parent / "verify.json"
     assert fleet.run("verify", cluster, "--json", str(report)).exit_code == 1
     checks = json.loads(report.read_text())["checks"]
-    not_ok = {check["host"] for check in checks if check["outcome"] != "passed"}
+    not_ok = {check["host"] for check in checks if check["outcome"] in ("failed", "error")}
     answers = {check["host"]: check["found"] for check in checks if "answers_ssh" in check["check"]}
     return {host: answers[host].partition(":")[0] for host in not_ok}

@@ -8,8 +8,9 @@ from provisioner.apply.events import HostResult
 from provisioner.apply.phases.base import ApplyContext, Phase, raise_for_failures
 from provisioner.apply.preflight import clock_skew, clock_warning, host_problems, ports_needed
 from provisioner.apply.probe import parse_probe
-from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed
+from provisioner.providers import ssh_targets
+from provisioner.reach import check_host
 from provisioner.reach.reasons import ssh_failure, sudo_failure
 
 PLAYBOOK = "preflight.yml"
@@ -23,7 +24,7 @@ class CheckHosts(Phase):
     def run(self, context: ApplyContext) -> None:
         outcome = context.run_playbook(PLAYBOOK)
         topology = context.topology
-        raise_for_failures(self.title, outcome, lambda failure: _explained(topology, failure))
+        raise_for_failures(self.title, outcome, lambda failure: _explained(context, failure))
         probes = outcome.results_of(PROBE_TASK)
         problems: list[tuple[str, str]] = []
         for host in topology.hosts:
@@ -45,12 +46,18 @@ class CheckHosts(Phase):
             raise StepFailed(self.title, host_name, problem)
 
 
-def _explained(topology: Topology, failure: HostResult) -> str:
+def _explained(context: ApplyContext, failure: HostResult) -> str:
     """A host that cannot be reached or cannot become root, worded as `provisioner ping` words it."""
+    topology = context.topology
+    connection = topology.connection(topology.host(failure.host))
     message = str(failure.result.get("msg") or "")
     if failure.status == "unreachable":
-        stderr = message.removeprefix("Failed to connect to the host via ssh:")
-        return "unreachable: " + ssh_failure(stderr, topology.connection(topology.host(failure.host)))
-    if topology.connection(topology.host(failure.host)).become and re.search(r"sudo.*password", message, re.I):
+        # Ansible keeps only what ssh itself printed, not what the bastion's ssh did: ask the host again.
+        target = next(target for target in ssh_targets(topology, context.tree) if target.host == failure.host)
+        check = check_host(target)
+        if not check.reachable and check.problem:
+            return f"unreachable: {check.problem}"
+        return "unreachable: " + ssh_failure(message.partition("via ssh:")[2] or message, connection)
+    if connection.become and re.search(r"sudo.*password", message, re.I):
         return sudo_failure(message)
     return failure.reason
