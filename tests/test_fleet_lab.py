@@ -20,6 +20,7 @@ import yaml
 
 from provisioner.providers.lab import lab_prerequisites_problems
 from tests.fleet_lab import BASTION, BASTION_INSIDE, FRONT, FleetLab, fleet_lab
+from tests.providers.lab.test_lab import leftovers
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -233,3 +234,11 @@ def _not_ok_in_verify(fleet: FleetLab, cluster: Path) -> dict[str, str]:
     not_ok = {check["host"] for check in checks if check["outcome"] in ("failed", "error")}
     answers = {check["host"]: check["found"] for check in checks if "answers_ssh" in check["check"]}
     return {host: answers[host].partition(":")[0] for host in not_ok}
+
+
+def test_down_leaves_nothing_behind(fleet: FleetLab) -> None:
+    fleet.lab.down()
+    assert leftovers(fleet.lab.cluster, fleet.lab.paths.state_dir) == []
+    routes = subprocess.run(["ip", "-4", "route", "show", "type", "unreachable"], capture_output=True, text=True,
+                            check=True).stdout
+    assert fleet.lab.subnet.with_prefixlen not in routes

@@ -180,7 +180,7 @@ def leftovers(cluster: str, state_dir: Path) -> list[str]:
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
     for line in links.splitlines():
         link = line.split(":")[1].strip().split("@")[0]
-        if link.startswith(names.veth_prefix(cluster)) or link == names.bridge_name(cluster):
+        if link.startswith((names.veth_prefix(cluster), names.bridge_name(cluster))):  # front bridge too
             found.append(f"link {link}")
     found += [f"cgroup {cgroup}" for cgroup in cgroups.leftovers(names.netns_prefix(cluster))]
     if state_dir.exists():
