@@ -19,6 +19,7 @@ import testinfra  # type: ignore[import-untyped]
 
 from provisioner.cluster.topology import Connection, Topology, url_host
 from provisioner.providers.base import SshTarget
+from provisioner.reach.ping import unreachable_reason
 from provisioner.reach.reasons import ssh_failure, sudo_failure
 from provisioner.render.inventory import ssh_options
 from provisioner.verify.expect import CannotCheck
@@ -61,7 +62,7 @@ class Target:
         try:
             result = self.infra.run("true")
         except RuntimeError as error:
-            self.unreachable = self._reason(error)
+            self.unreachable = unreachable_reason(self.ssh, self._stderr(error))
             return
         # With become, a sudo that wants a password fails every command the same way: say so once.
         said = (result.stderr or "").strip()
@@ -73,8 +74,12 @@ class Target:
             self.unreachable = f"`true` failed with status {result.rc}: {said[-200:]}"
 
     def _reason(self, error: RuntimeError) -> str:
+        return ssh_failure(self._stderr(error), self.connection)
+
+    @staticmethod
+    def _stderr(error: RuntimeError) -> str:
         result = error.args[0] if error.args else None
-        return ssh_failure(str(getattr(result, "stderr", "") or error), self.connection)
+        return str(getattr(result, "stderr", "") or error)
 
 
 class Fleet:

@@ -10,8 +10,8 @@ from provisioner.apply.preflight import clock_skew, clock_warning, host_problems
 from provisioner.apply.probe import parse_probe
 from provisioner.errors import StepFailed
 from provisioner.providers import ssh_targets
-from provisioner.reach import check_host
-from provisioner.reach.reasons import ssh_failure, sudo_failure
+from provisioner.reach import unreachable_reason
+from provisioner.reach.reasons import sudo_failure
 
 PLAYBOOK = "preflight.yml"
 # The task name in preflight.yml whose output is the probe's report.
@@ -52,12 +52,8 @@ def _explained(context: ApplyContext, failure: HostResult) -> str:
     connection = topology.connection(topology.host(failure.host))
     message = str(failure.result.get("msg") or "")
     if failure.status == "unreachable":
-        # Ansible keeps only what ssh itself printed, not what the bastion's ssh did: ask the host again.
         target = next(target for target in ssh_targets(topology, context.tree) if target.host == failure.host)
-        check = check_host(target)
-        if not check.reachable and check.problem:
-            return f"unreachable: {check.problem}"
-        return "unreachable: " + ssh_failure(message.partition("via ssh:")[2] or message, connection)
+        return "unreachable: " + unreachable_reason(target, message.partition("via ssh:")[2] or message)
     if connection.become and re.search(r"sudo.*password", message, re.I):
         return sudo_failure(message)
     return failure.reason
