@@ -73,9 +73,12 @@ class FleetLab:
         return path
 
     def run(self, command: str, cluster_file: Path | None = None, *arguments: str) -> CliResult:
-        """`provisioner COMMAND CLUSTER --out ...` with the tree next to that cluster file."""
-        file = cluster_file or self.cluster_file
-        return run_cli(command, str(file), "--out", str(file.parent / "build"), *arguments)
+        """`provisioner COMMAND CLUSTER --out ...`, every variant rendering into the one build folder.
+
+        One folder because it holds the cluster's CA: a variant rendered elsewhere would issue a new
+        CA, which apply rightly refuses on hosts that already run the recorded one.
+        """
+        return run_cli(command, str(cluster_file or self.cluster_file), "--out", str(self.out), *arguments)
 
     def ssh(self, host: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """As root, with the lab's own key, through the bastion: the lab's back door, not the tool's path."""
