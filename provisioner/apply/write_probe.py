@@ -13,11 +13,13 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError
 from provisioner.facts.model import ClusterFacts
 from provisioner.hostpaths import KUBEADM_CONFIG
-from provisioner.workload import Workload
+from provisioner.workload import KEY_PREFIX, Workload, new_run_id
 from provisioner.workload.checker import HistoryReport, check_history
 
-# Longer than any move: the writer stops itself after this even if apply is killed.
-MAX_SECONDS = 1800.0
+# The writer stops itself after this even if apply is killed (the next apply stops it at once).
+MAX_SECONDS = 900.0
+# Run IDs of the measuring writers, so that one left by a killed apply is found and stopped.
+RUN_PREFIX = "move-"
 # Paced to leave etcd room for the move itself.
 INTERVAL_SECONDS = 0.05
 
@@ -42,9 +44,11 @@ class MoveMeasurement:
         configured = facts.host(writer)
         current = [url for member in facts.members if not member.is_learner for url in member.client_urls[:1]]
         listed = configured.kubeadm.configured_etcd_endpoints if configured else None
-        workload = Workload(topology, tree, writer_host=writer, endpoints=list(listed or current), probe=False,
-                            max_seconds=MAX_SECONDS, interval=INTERVAL_SECONDS, endpoints_from=KUBEADM_CONFIG)
+        workload = Workload(topology, tree, writer_host=writer, endpoints=list(listed or current),
+                            run_id=RUN_PREFIX + new_run_id(), probe=False, max_seconds=MAX_SECONDS,
+                            interval=INTERVAL_SECONDS, endpoints_from=KUBEADM_CONFIG)
         try:
+            workload.stop_units(f"provisioner-workload-{RUN_PREFIX}*")
             workload.start()
             workload.wait_for_acknowledged(1, timeout=30)
         except ProvisionerError as error:
@@ -66,6 +70,7 @@ class MoveMeasurement:
 
     def _delete_keys(self) -> None:
         try:
-            self.workload.remove_keys()
+            # Also those of a writer a killed apply left behind.
+            self.workload.remove_keys(KEY_PREFIX + RUN_PREFIX)
         except ProvisionerError as error:
-            self.say(f"the measuring writes under {shlex.quote(self.workload.prefix)} stay in etcd: {error}")
+            self.say(f"the measuring writes under {shlex.quote(KEY_PREFIX + RUN_PREFIX)} stay in etcd: {error}")

@@ -127,6 +127,10 @@ class Workload:
         self._started = True
         self._run("sh -s", stdin=self._start_script(), timeout=60)
 
+    def stop_units(self, pattern: str) -> None:
+        """Stops the writer host's workload units matching `pattern` (a run a killed process left behind)."""
+        self._run(f"systemctl stop {shlex.quote(pattern + '.service')} 2>/dev/null; true", timeout=60)
+
     def wait_for_acknowledged(self, count: int, timeout: float) -> int:
         """Waits until the writer has `count` acknowledged writes in this run; returns how many it has.
         Raises WorkloadError when the writer stopped or the time ran out."""
@@ -194,11 +198,13 @@ class Workload:
                     f"{name}: {error}" for name, error in errors.items()))
             time.sleep(1)
 
-    def remove_keys(self) -> None:
-        """Deletes this run's keys, through the first of the topology's (then the writer's) endpoints that
-        answers; for runs against a cluster that is kept, such as apply's measurement of a move."""
+    def remove_keys(self, prefix: str | None = None) -> None:
+        """Deletes this run's keys (or every key under `prefix`), through the first of the topology's (then
+        the writer's) endpoints that answers; for runs against a cluster that is kept, such as apply's
+        measurement of a move."""
         urls = list(dict.fromkeys([*self.topology.etcd_endpoints, *self.endpoints]))
-        arguments = [*(f"--endpoint={url}" for url in urls), f"--prefix={self.prefix}", *self._client_arguments()]
+        arguments = [*(f"--endpoint={url}" for url in urls), f"--prefix={prefix or self.prefix}",
+                     *self._client_arguments()]
         self._run(f"{PYTHON_INTERPRETER} - {shlex.join(arguments)}", stdin=_REMOVE_KEYS, timeout=60)
 
     def check(self) -> HistoryReport:
