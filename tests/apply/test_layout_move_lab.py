@@ -166,7 +166,9 @@ def test_stacked_to_external_moves_every_member_while_writes_continue(lab: Membe
     assert lab.get("etcd3", key) == value
     assert_left(lab, CONTROL_PLANE)
     for host in CONTROL_PLANE:
-        configured = yaml.safe_load(lab.ssh(host, f"cat {KUBEADM_CONFIG}"))["etcd"]["external"]["endpoints"]
+        documents = yaml.safe_load_all(lab.ssh(host, f"cat {KUBEADM_CONFIG}"))
+        cluster = next(d for d in documents if d and d.get("kind") == "ClusterConfiguration")
+        configured = cluster["etcd"]["external"]["endpoints"]
         assert configured == [f"https://{MACHINES[name]}:2379" for name in ETCD_HOSTS]
         assert lab.ssh(host, "ls /etc/kubernetes/pki/apiserver-etcd-client.crt").strip()
     assert "layout: external" in (lab.out / "record.yml").read_text()
