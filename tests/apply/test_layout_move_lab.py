@@ -184,7 +184,7 @@ def test_external_to_stacked_interrupted_is_finished_by_running_apply_again(lab:
         assert "moving from external to stacked etcd" in printed
         remaining = lab.cli("plan").stdout
         # Every new member votes; cp3 (at least) still names the old members: its configuration was held back.
-        assert "promote" not in remaining and "update the etcd endpoints of the control plane on cp3" in remaining
+        assert "] promote " not in remaining and "[cp3] update the etcd endpoints" in remaining, remaining
         result = lab.cli("apply", "--yes")
         assert result.exit_code == 0, result.stdout + result.stderr
     assert_measured(result.stdout)
