@@ -8,9 +8,10 @@ from typing import Any
 
 from provisioner.apply.ansible_env import ansible_environment, forks_for
 from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.events import HostCounts
 from provisioner.apply.manager import run_phases
 from provisioner.apply.phases import APPLY_PHASES, ApplyContext, Phase
-from provisioner.apply.planning import ConfirmationNeeded, Planned, make_plan
+from provisioner.apply.planning import ConfirmationNeeded, HostsUnreachable, Planned, make_plan
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession
 from provisioner.apply.variables import playbook_variables
@@ -35,7 +36,11 @@ def apply_cluster(topology: Topology, out: Path, display: ApplyDisplay, recap: R
     apply's; such a command decides for itself, so no plan is made for it."""
     planned: Planned | None = None
     if phases is APPLY_PHASES:
-        planned = make_plan(topology, out, display.note, replace)
+        try:
+            planned = make_plan(topology, out, display.note, replace)
+        except HostsUnreachable as unreached:
+            recap.add({host: HostCounts(unreachable=1) for host in unreached.problems})
+            raise
         show_plan(planned, lambda line: display.console.print(line, markup=False, highlight=False))
         if dry_run:
             return None

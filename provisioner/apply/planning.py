@@ -17,6 +17,8 @@ from provisioner.providers import ssh_targets
 from provisioner.reach import missing_private_keys
 from provisioner.render import render
 
+READ_LIVE_STATE = "Read the live state"
+
 
 class PlanRefused(ProvisionerError):
     """The record, the facts and the cluster file disagree in a way apply cannot reconcile safely."""
@@ -29,6 +31,18 @@ class PlanRefused(ProvisionerError):
 
     def lines(self) -> list[str]:
         return list(self.refusals)
+
+
+class HostsUnreachable(ProvisionerError):
+    """Hosts of the cluster file that ssh could not reach while the live state was read: apply needs every
+    one of them, and planning without their facts could misjudge what runs."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("\n".join(f"{host}: {READ_LIVE_STATE}: unreachable: {why}" for host, why in problems.items()))
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        return str(self).splitlines()
 
 
 class ConfirmationNeeded(ProvisionerError):
@@ -53,6 +67,10 @@ def make_plan(topology: Topology, out: Path, say: Callable[[str], None], replace
     if problems:
         raise InputError(problems)
     live = read_live_state(topology, out)
+    wanted = {host.name for host in topology.hosts}
+    unreached = {host.host: host.problem for host in live.facts.hosts if host.ssh_failed and host.host in wanted}
+    if unreached:
+        raise HostsUnreachable(unreached)
     if live.record_restored_from:
         say(f"record.yml was missing from the build folder: restored from {live.record_restored_from}'s copy")
     tree = render(topology, out).out.resolve()
