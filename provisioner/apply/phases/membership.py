@@ -18,7 +18,7 @@ class ChangeMembership(Phase):
     title = "Change etcd membership and record the cluster"
 
     def skip_reason(self, context: ApplyContext) -> str | None:
-        return None if context.plan.steps else "etcd membership already matches the cluster file"
+        return None if context.plan.membership_steps else "etcd membership already matches the cluster file"
 
     def run(self, context: ApplyContext) -> None:
         live = context.live
@@ -26,7 +26,7 @@ class ChangeMembership(Phase):
         runner = StepRunner(context.topology, context.tree, live.ssh_targets, live.gather, live.record,
                             tree_cas(context.tree), context.display.note)
         facts = live.facts
-        steps = context.plan.steps
+        steps = context.plan.membership_steps
         measurement = MoveMeasurement.start(context.topology, context.tree, facts, context.display.note) \
             if context.plan.moving_layout else None
         started = time.monotonic()
