@@ -38,6 +38,7 @@ def cluster_version_command(metrics_port: int) -> str:
     """Prints the cluster version the member reports on its metrics endpoint (etcd_cluster_version)."""
     script = ("import re, urllib.request\n"
               f"text = urllib.request.urlopen('http://127.0.0.1:{metrics_port}/metrics', timeout=5).read().decode()\n"
-              "found = re.search(r'etcd_cluster_version\\{cluster_version=\"([0-9.]+)\"\\}', text)\n"
+              # The gauge keeps the old version's line at 0 and sets the current one to 1.
+              "found = re.search(r'^etcd_cluster_version\\{cluster_version=\"([0-9.]+)\"\\} 1$', text, re.M)\n"
               "print(found.group(1) if found else 'unknown')\n")
     return f"{hostpaths.PYTHON_INTERPRETER} -c {shlex.quote(script)}"

@@ -4,11 +4,14 @@ cluster version read from a real etcd's metrics endpoint."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,26 @@ def test_the_cluster_version_is_read_from_the_members_metrics(local_etcd: LocalE
             break
         time.sleep(0.5)
     assert found == expected
+
+
+def test_after_an_upgrade_the_current_cluster_version_is_read_not_the_old_one(tmp_path: Path) -> None:
+    """etcd keeps the old version's gauge at 0 and sets the new one to 1 (as a 3.5 member upgraded from 3.4
+    reports it): a stand-in metrics endpoint serving exactly that."""
+    (tmp_path / "metrics").write_text('# TYPE etcd_cluster_version gauge\n'
+                                      'etcd_cluster_version{cluster_version="3.4"} 0\n'
+                                      'etcd_cluster_version{cluster_version="3.5"} 1\n')
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        found = subprocess.run(["sh", "-c", cluster_version_command(server.server_address[1])], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert found == "3.5"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
