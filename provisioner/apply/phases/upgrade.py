@@ -4,9 +4,7 @@ written for the new release."""
 
 from __future__ import annotations
 
-from provisioner.apply.membership import StepRunner
-from provisioner.apply.phases.base import ApplyContext, Phase
-from provisioner.cluster.record import tree_cas
+from provisioner.apply.phases.base import ApplyContext, Phase, run_plan_steps
 
 
 class UpgradeEtcd(Phase):
@@ -16,12 +14,4 @@ class UpgradeEtcd(Phase):
         return None if context.plan.upgrade_steps else "every etcd member runs etcd.version"
 
     def run(self, context: ApplyContext) -> None:
-        live = context.live
-        assert live is not None, "apply gathers facts before any phase runs"
-        runner = StepRunner(context.topology, context.tree, live.ssh_targets, live.gather, live.record,
-                            tree_cas(context.tree), context.display.note)
-        facts = live.facts
-        steps = context.plan.upgrade_steps
-        for index, step in enumerate(steps, start=1):
-            context.display.note(f"({index}/{len(steps)}) [{step.host}] {step.sentence}")
-            facts = runner.run(step, facts)
+        run_plan_steps(context, context.plan.upgrade_steps)
