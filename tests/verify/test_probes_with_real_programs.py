@@ -46,7 +46,6 @@ def test_etcdctl_readers_understand_real_answers(ready_etcd: LocalEtcd) -> None:
     def ask(*words: str) -> subprocess.CompletedProcess[str]:
         return _sh(etcdctl.etcdctl([ready_etcd.url], ready_etcd.member_client, *words))
 
-    assert etcdctl.members(ask("member", "list").stdout) == [etcdctl.Member("m1", (ready_etcd.peer_url,))]
     [status] = etcdctl.statuses(ask("endpoint", "status").stdout)
     assert status.endpoint == ready_etcd.url and status.leader == status.member_id and status.revision >= 1
     [hashed] = etcdctl.hashes(ask("endpoint", "hashkv", f"--rev={status.revision}").stdout)
