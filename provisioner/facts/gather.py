@@ -37,6 +37,7 @@ def gather_params(data_dir: str) -> dict[str, Any]:
         "etcd_config": hostpaths.ETCD_CONFIG,
         "etcd_ca": hostpaths.ETCD_CA,
         "kubernetes_ca": hostpaths.KUBERNETES_CA,
+        "kube_etcd_ca": hostpaths.KUBE_ETCD_CA,
         "admin_conf": hostpaths.KUBE_ADMIN_KUBECONFIG,
         "kubelet_conf": hostpaths.KUBELET_KUBECONFIG,
         "kubeadm_marker": hostpaths.KUBE_MEMBER_MARKER,

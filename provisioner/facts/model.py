@@ -46,6 +46,8 @@ class CaFingerprints(_Frozen):
 
     etcd: str | None = None
     kubernetes: str | None = None
+    # The etcd CA the control plane trusts as etcd's client (kube-apiserver's --etcd-cafile).
+    etcd_client: str | None = None
 
 
 class KubeadmFacts(_Frozen):

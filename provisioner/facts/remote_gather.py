@@ -145,7 +145,8 @@ def main() -> None:
     facts["member_certificates"] = any(os.path.exists(path) for path in PARAMS["member_certificates"])
     facts.update(etcd_facts(facts["etcd_active"]))
     facts["initial_cluster"] = initial_cluster()
-    facts["ca"] = {"etcd": fingerprint(PARAMS["etcd_ca"]), "kubernetes": fingerprint(PARAMS["kubernetes_ca"])}
+    facts["ca"] = {"etcd": fingerprint(PARAMS["etcd_ca"]), "kubernetes": fingerprint(PARAMS["kubernetes_ca"]),
+                   "etcd_client": fingerprint(PARAMS["kube_etcd_ca"])}
     facts["kubeadm"] = kubeadm_facts()
     facts["record"] = read(PARAMS["record"])
     print(json.dumps(facts))

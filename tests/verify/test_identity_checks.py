@@ -80,10 +80,20 @@ def test_a_stopped_member_fails_the_leader_and_member_list_checks(cluster: Topol
 
 def test_a_ca_other_than_the_recorded_one_fails_on_its_host(cluster: Topology) -> None:
     facts = running(cluster, MEMBERS, record(MEMBERS))
-    facts = changed(facts, "cp1", ca=CaFingerprints(etcd=ETCD_CA, kubernetes="sha256:" + "b" * 64))
+    facts = changed(facts, "cp1", ca=CaFingerprints(etcd=ETCD_CA, kubernetes="sha256:" + "b" * 64, etcd_client=ETCD_CA))
     facts = changed(facts, "etcd2", ca=CaFingerprints())
     results = _verify(cluster, facts)
     assert _failed(results) == {("cp1", "installed_cas_are_the_recorded_ones"),
                                 ("etcd2", "installed_cas_are_the_recorded_ones")}
     assert results[("cp1", "installed_cas_are_the_recorded_ones")].found == "kubernetes CA sha256:bbbbbbbbbbbbbbbb…"
     assert results[("etcd2", "installed_cas_are_the_recorded_ones")].found == "etcd CA missing"
+
+
+def test_the_control_planes_copy_of_the_etcd_ca_must_be_the_recorded_one(cluster: Topology) -> None:
+    facts = running(cluster, MEMBERS, record(MEMBERS))
+    cp1 = facts.host("cp1")
+    assert cp1 is not None
+    facts = changed(facts, "cp1", ca=cp1.ca.model_copy(update={"etcd_client": "sha256:" + "c" * 64}))
+    results = _verify(cluster, facts)
+    assert _failed(results) == {("cp1", "installed_cas_are_the_recorded_ones")}
+    assert results[("cp1", "installed_cas_are_the_recorded_ones")].found == "etcd client CA sha256:cccccccccccccccc…"

@@ -55,12 +55,16 @@ def test_installed_cas_are_the_recorded_ones(any_host: Target, live: LiveFacts, 
     """The etcd and Kubernetes CA certificates on the host are the ones the cluster was built with."""
     record = recorded(live)
     facts = host_facts(live, any_host.name)
+    control_plane = any_host.name in {host.name for host in topology.control_plane_hosts}
     needs = {"etcd": any_host.name in {member.name for member in topology.etcd_members},
-             "kubernetes": any_host.name in {host.name for host in topology.control_plane_hosts}}
+             "kubernetes": control_plane, "etcd client": control_plane}
+    # The control plane's copy of the etcd CA (kube-apiserver trusts etcd with it) is the recorded etcd CA.
+    recorded_cas = {"etcd": record.ca.etcd, "kubernetes": record.ca.kubernetes, "etcd client": record.ca.etcd}
+    installed_cas = {"etcd": facts.ca.etcd, "kubernetes": facts.ca.kubernetes, "etcd client": facts.ca.etcd_client}
     wrong: list[str] = []
     expected: list[str] = []
-    for kind in ("etcd", "kubernetes"):
-        wanted, installed = getattr(record.ca, kind), getattr(facts.ca, kind)
+    for kind in ("etcd", "kubernetes", "etcd client"):
+        wanted, installed = recorded_cas[kind], installed_cas[kind]
         if not wanted:
             continue
         if needs[kind]:
