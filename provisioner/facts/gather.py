@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from provisioner import hostpaths
 from provisioner.facts.model import ClusterFacts, HostFacts
 from provisioner.providers.base import SshTarget
+from provisioner.reach.reasons import sudo_failure
 from provisioner.reach.remote import in_parallel, run_python
 
 _SCRIPT = Path(__file__).with_name("remote_gather.py")
@@ -60,6 +61,9 @@ def gather_host(target: GatherTarget, script: str) -> HostFacts:
         return HostFacts(host=name, address=address, reachable=False, problem=done.unreachable, ssh_failed=True)
     if done.rc != 0:
         said = done.stderr.strip().splitlines()
+        if target.ssh.connection.become and said and said[0].startswith("sudo:"):
+            # sudo itself refused (a password wanted, no sudo rule): worded as ping and apply word it.
+            return HostFacts(host=name, address=address, reachable=False, problem=sudo_failure(said[0]))
         return HostFacts(host=name, address=address, reachable=False,
                          problem=f"gathering facts failed (exit {done.rc}): {said[-1] if said else 'no output'}")
     try:
