@@ -18,7 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from provisioner.providers.lab import lab_prerequisites_problems
+
+from timing import lab_cannot_run
+
 from tests.apply.labs import lab_cluster_file, lab_for, topology_of
 
 EXAMPLES = ["lab-stacked", "lab-external"]
@@ -39,9 +41,7 @@ class Timing:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args()
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     timings = [measure(example) for example in EXAMPLES]
     print_table(timings)

@@ -15,9 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from timing import print_table, timed
+from timing import lab_cannot_run, print_table, timed
 
-from provisioner.providers.lab import lab_prerequisites_problems
 from tests.apply.labs import lab_cluster_file, lab_for, topology_of
 from tests.backup.etcd_http import etcd_http
 from tests.backup.labs import SUBNET, backup_cluster_file
@@ -29,9 +28,7 @@ VALUES = 200  # about 100 MB
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args()
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     with tempfile.TemporaryDirectory(prefix="backup-bench-") as folder:
         print_table(f"snapshot and restore, 3 stacked members, {VALUES * VALUE_BYTES // 2**20} MiB of values",

@@ -19,8 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import lab_cannot_run
+
 from provisioner.cluster.load import load_topology
-from provisioner.providers.lab import lab_for, lab_prerequisites_problems
+from provisioner.providers.lab import lab_for
 from tests.verify.lab_clusters import derived_cluster
 
 PREFIX = "198.18.16."
@@ -32,9 +34,7 @@ def main() -> int:
     parser.add_argument("--example", choices=sorted(NAMES), default="lab-external")
     parser.add_argument("--compare", action="store_true", help="also drill the other layout, one after the other")
     arguments = parser.parse_args()
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     examples = [arguments.example] + ([name for name in NAMES if name != arguments.example] if arguments.compare
                                       else [])

@@ -14,9 +14,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from timing import print_table, timed
+from timing import lab_cannot_run, print_table, timed
 
-from provisioner.providers.lab import Lab, LabHost, lab_prerequisites_problems
+from provisioner.providers.lab import Lab, LabHost
 from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, ensure_image, image_rootfs
 
 HOSTS = [
@@ -31,9 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-root", type=Path, default=DEFAULT_CACHE_ROOT)
     arguments = parser.parse_args()
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     timings: list[tuple[str, float]] = []
     cached = image_rootfs(arguments.cache_root, ImageSpec()).is_dir()

@@ -17,9 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from timing import print_columns
+from timing import lab_cannot_run, print_columns
 
-from provisioner.providers.lab import lab_prerequisites_problems
 from tests.apply.membership_labs import SUBNET, MembershipLab
 
 _PHASE = re.compile(r"Change etcd membership and record the cluster\s+([0-9.]+)s")
@@ -40,9 +39,7 @@ def run(lab: MembershipLab, command: list[str], *extra: str) -> tuple[float, flo
 
 
 def main() -> int:
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="membership-bench-") as folder:

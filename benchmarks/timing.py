@@ -1,12 +1,23 @@
-"""Timing helpers the benchmark scripts share: time one action, print steps and seconds as a table."""
+"""Helpers the benchmark scripts share: refuse where no lab can run, time one action, print steps and
+seconds as a table."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from provisioner.providers.lab import lab_prerequisites_problems
+
 _T = TypeVar("_T")
+
+
+def lab_cannot_run() -> bool:
+    """Prints what this machine lacks for a lab (one line each, with the fix); True when anything does."""
+    problems = lab_prerequisites_problems()
+    print("\n".join(problems), file=sys.stderr, end="\n" if problems else "")
+    return bool(problems)
 
 
 def timed(action: Callable[[], _T]) -> tuple[_T, float]:

@@ -20,9 +20,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from timing import print_columns
+from timing import lab_cannot_run, print_columns
 
-from provisioner.providers.lab import lab_prerequisites_problems
 from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, image_rootfs
 from tests.apply.labs import lab_for, topology_of
 from tests.apply.mirror import Release, build_release, serve
@@ -53,9 +52,7 @@ def write(cluster_file: Path, state_root: Path, release: Release, mirror: str) -
 
 
 def main() -> int:
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="upgrade-bench-") as folder:

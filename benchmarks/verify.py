@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 from rich.console import Console
-from timing import print_table, timed
+from timing import lab_cannot_run, print_table, timed
 
 from provisioner.apply import ApplyDisplay, Recap, apply_cluster
 from provisioner.cluster.load import load_topology
-from provisioner.providers.lab import LabProvider, lab_prerequisites_problems
+from provisioner.providers.lab import LabProvider
 from provisioner.verify import Report, verify
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,9 +36,7 @@ def main() -> int:
     parser.add_argument("--example", default="lab-external", help="folder under inventories/")
     parser.add_argument("--runs", type=int, default=5)
     arguments = parser.parse_args()
-    problems = lab_prerequisites_problems()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    if lab_cannot_run():
         return 2
     timings: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="verify-bench-") as folder:
