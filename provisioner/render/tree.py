@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from provisioner.atomic import write_atomically
 
 
 def to_yaml(data: object) -> str:
@@ -49,24 +49,11 @@ def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResul
             result.unchanged.append(relative)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data, mode)
+        write_atomically(target, data, mode)
         result.written.append(relative)
     for owned in owned_dirs:
         result.removed += _remove_stale(out, out / owned, set(tree.files))
     return result
-
-
-def atomic_write(target: Path, data: bytes, mode: int) -> None:
-    # Created with its final mode, so a secret is never readable by others even for a moment.
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _remove_stale(out: Path, folder: Path, keep: set[str]) -> list[str]:

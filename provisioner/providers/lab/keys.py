@@ -4,10 +4,10 @@ that lets every SSH connection to a machine check its host key strictly."""
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from provisioner.atomic import write_atomically
 from provisioner.providers.lab.commands import run
 
 
@@ -29,6 +29,4 @@ def public_key(private_key: Path) -> str:
 def write_known_hosts(path: Path, entries: Iterable[tuple[str, ipaddress.IPv4Address, Path]]) -> None:
     """One line per machine, matching both its host name and its address: (name, address, host key)."""
     lines = [f"{address},{name} {public_key(key)}\n" for name, address, key in entries]
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("".join(lines))
-    os.replace(temporary, path)
+    write_atomically(path, "".join(lines))

@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from provisioner.atomic import write_atomically
 from provisioner.render.pki import store
 from provisioner.render.pki.issue import (
     SERVER_AND_CLIENT,
@@ -141,10 +142,10 @@ def _ensure_service_account_key(base: Path) -> None:
         key = store.load_key(key_path)
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        store.write(key_path, store.key_pem(key), 0o600)
+        write_atomically(key_path, store.key_pem(key), 0o600)
     public = store.public_pem(key)
     if not public_path.is_file() or public_path.read_bytes() != public:
-        store.write(public_path, public, 0o644)
+        write_atomically(public_path, public, 0o644)
 
 
 def _extension_values(certificate: x509.Certificate,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
+from provisioner.atomic import write_atomically
 from provisioner.errors import ProvisionerError
 from provisioner.render.pki.issue import Pair, PrivateKey
 
@@ -54,24 +53,8 @@ def load_key(path: Path) -> PrivateKey:
 
 def write_pair(base: Path, pair: Pair) -> None:
     # Key first: a crash in between leaves a pair that does not match, which the next run re-issues.
-    write(Path(f"{base}.key"), key_pem(pair.key), 0o600)
-    write(Path(f"{base}.crt"), pair.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
-
-
-def write(path: Path, data: bytes, mode: int) -> None:
-    """Replaces `path` atomically; the file has its final mode before its first byte is written."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)  # the umask may have narrowed a certificate's 0644
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_atomically(Path(f"{base}.key"), key_pem(pair.key), 0o600)
+    write_atomically(Path(f"{base}.crt"), pair.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
 def private_dir(path: Path) -> None:
