@@ -15,3 +15,5 @@ def render_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     output.out.print((rendered.out / SUMMARY).read_text(), end="", markup=False)
     output.out.print(f"Rendered {rendered.out}: {len(files.written)} written, {len(files.unchanged)} unchanged, "
                      f"{len(files.removed)} removed", markup=False)
+    for name in files.removed:
+        output.out.print(f"  removed {name} (no longer needed by the cluster file)", markup=False)

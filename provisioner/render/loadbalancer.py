@@ -27,7 +27,7 @@ def haproxy_config(topology: Topology) -> str:
     )
 
 
-def keepalived_config(topology: Topology, host: Host, auth_pass: str) -> str:
+def keepalived_config(topology: Topology, host: Host) -> str:
     balancers = topology.load_balancer_hosts
     rank = [balancer.name for balancer in balancers].index(host.name)
     return render_template(
@@ -38,12 +38,17 @@ def keepalived_config(topology: Topology, host: Host, auth_pass: str) -> str:
         virtual_router_id=topology.virtual_router_id,
         priority=BASE_PRIORITY - rank * PRIORITY_STEP,
         check_weight=CHECK_WEIGHT,
-        auth_pass=auth_pass,
+        auth_include=hostpaths.KEEPALIVED_AUTH,
         source_address=host.address,
         peers=[balancer.address for balancer in balancers if balancer.name != host.name],
         virtual_ip=topology.endpoint.address,
         check_script=hostpaths.KEEPALIVED_CHECK_SCRIPT,
     )
+
+
+def keepalived_auth(auth_pass: str) -> str:
+    """The `authentication` block's content, included by keepalived.conf."""
+    return f"auth_type PASS\nauth_pass {auth_pass}\n"
 
 
 def keepalived_check_script(topology: Topology) -> str:

@@ -38,8 +38,8 @@ class WriteResult:
     removed: list[str]
 
 
-def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResult:
-    """Writes changed files atomically and removes files under `owned_dirs` that the tree no longer has."""
+def write_tree(tree: Tree, out: Path) -> WriteResult:
+    """Writes changed files atomically; an unchanged file keeps its bytes and mtime (its mode is corrected)."""
     result = WriteResult([], [], [])
     for relative, (data, mode) in sorted(tree.files.items()):
         target = out / relative
@@ -51,20 +51,4 @@ def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResul
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, data, mode)
         result.written.append(relative)
-    for owned in owned_dirs:
-        result.removed += _remove_stale(out, out / owned, set(tree.files))
     return result
-
-
-def _remove_stale(out: Path, folder: Path, keep: set[str]) -> list[str]:
-    removed: list[str] = []
-    if not folder.is_dir():
-        return removed
-    for path in sorted(folder.rglob("*"), reverse=True):
-        relative = path.relative_to(out).as_posix()
-        if path.is_file() and relative not in keep:
-            path.unlink()
-            removed.append(relative)
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    return removed

@@ -301,13 +301,13 @@ def test_only_a_host_with_leftovers_is_reset_and_gets_its_certificates_back(
     assert tasks[_position(tasks, "Put back the certificates kubeadm reset removed")]["when"] == reset["when"]
     files = yaml.safe_load((tree / "hosts/cp1/files.yml").read_text())["files"]
     public = [entry["dest"] for entry in files
-              if entry["dest"].startswith("/etc/kubernetes/pki/") and not entry["secret"]]
-    assert public and "/etc/kubernetes/pki/ca.crt" in public
-    restored = outcome.results_of("Place configuration files and certificates")
+              if entry["dest"].startswith("/etc/kubernetes/pki/") and not (entry["secret"] or entry["pair"])]
+    assert public == ["/etc/kubernetes/pki/etcd/ca.crt"]
+    restored = outcome.results_of("Place configuration files and CA certificates")
     assert restored["cp1"].result["changed_files"] == public
     assert restored["w1"].status == "skipped"
     # no_log hides what the keys would change; that they ran shows.
-    keys = outcome.results_of("Place private keys and secrets")
+    keys = outcome.results_of("Place keys and secrets, each certificate with its key")
     assert keys["cp1"].status != "skipped" and keys["w1"].status == "skipped"
 
 

@@ -67,6 +67,7 @@ def test_keepalived_accepts_every_load_balancer_config(tree: Path, tmp_path: Pat
         # point them at the rendered copy and at an interface this machine has.
         script = config.parent / "check_haproxy.sh"
         text = config.read_text().replace("/etc/keepalived/check_haproxy.sh", str(script))
+        text = text.replace("/etc/keepalived/provisioner-auth.conf", str(tree / "secrets/keepalived-auth.conf"))
         text = text.replace("interface host0", f"interface {_an_interface()}")
         local = tmp_path / f"{config.parent.name}.conf"
         local.write_text(text)
