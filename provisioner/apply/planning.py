@@ -13,9 +13,9 @@ from provisioner.errors import InputError, ProvisionerError
 from provisioner.plan.kubeadm import KubeadmDecision, decide_kubeadm
 from provisioner.plan.planner import plan_changes, plan_replace
 from provisioner.plan.steps import Plan
-from provisioner.providers import ssh_targets
+from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
-from provisioner.render import render
+from provisioner.render import Rendered, render
 
 
 class PlanRefused(ProvisionerError):
@@ -47,15 +47,29 @@ class Planned:
     kubeadm: KubeadmDecision
 
 
-def make_plan(topology: Topology, out: Path, say: Callable[[str], None], replace: str | None = None) -> Planned:
-    """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
-    problems = missing_private_keys(topology, ssh_targets(topology, out))
+def check_reachable_inputs(topology: Topology, targets: list[SshTarget]) -> None:
+    """Raises InputError, before anything is written or contacted, when a private key is missing here."""
+    problems = missing_private_keys(topology, targets)
     if problems:
         raise InputError(problems)
+
+
+def say_removed(rendered: Rendered, say: Callable[[str], None]) -> None:
+    """Every file render removed, by name."""
+    for name in rendered.files.removed:
+        say(f"removed {name} (no longer needed by the cluster file)")
+
+
+def make_plan(topology: Topology, out: Path, targets: list[SshTarget], say: Callable[[str], None],
+              replace: str | None = None) -> Planned:
+    """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
+    check_reachable_inputs(topology, targets)
     live = read_live_state(topology, out)
     if live.record_restored_from:
         say(f"record.yml was missing from the build folder: restored from {live.record_restored_from}'s copy")
-    tree = render(topology, out).out.resolve()
+    rendered = render(topology, out)
+    say_removed(rendered, say)
+    tree = rendered.out.resolve()
     cas = tree_cas(tree)
     if replace is None:
         plan = plan_changes(topology, live.record, live.facts, cas)

@@ -28,9 +28,8 @@ def up_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     vagrant_binary(topology.cluster.vagrant.provider)  # before anything is written
     folder = out or default_output(topology)
     render(topology, folder)
+    # apply, verify and ping read these settings from the folder; the rendered tree stays the cluster file's.
     targets = VagrantProvider(topology, folder).up(_progress)
-    # Again, so the rendered inventory reaches the VMs where Vagrant says they answer.
-    render(topology, folder)
     output.out.print(_table(topology.hosts, targets))
     output.out.print(f"Next: provisioner ping {cluster_file} --out {folder}", markup=False)
 

@@ -80,3 +80,21 @@ def test_a_missing_host_level_key_names_the_host(tmp_path: Path) -> None:
 def _errors(stderr: str) -> list[str]:
     # The one-host cluster is also warned about (a single etcd member); the errors are what is tested.
     return [line for line in stderr.splitlines() if not line.startswith("warning: ")]
+
+
+def test_a_relative_private_key_is_the_cluster_files_for_the_check_and_for_ansible(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = _unreachable_cluster(tmp_path)
+    data = yaml.safe_load(cluster.read_text())
+    data["ssh"]["private_key"] = "keys/id_ed25519"
+    cluster.write_text(yaml.safe_dump(data))
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys/id_ed25519").write_text("not used: nothing answers on port 9\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run_cli("apply", "../cluster.yaml", "--out", str(tmp_path / "build"))
+    assert result.exit_code == 1, result.stderr  # past the key check: the host is contacted and refuses
+    (inventory,) = (tmp_path / "build").glob("runs/*/inventory.yml")
+    host = yaml.safe_load(inventory.read_text())["all"]["hosts"]["cp1"]
+    assert host["ansible_ssh_private_key_file"] == str(tmp_path / "keys/id_ed25519")

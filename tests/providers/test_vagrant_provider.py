@@ -222,6 +222,17 @@ def test_cli_up_renders_starts_and_records_then_down_destroys(fake_vagrant: Path
     assert not (out / SETTINGS_FILE).exists()
 
 
+def test_the_rendered_tree_does_not_depend_on_vagrants_settings(fake_vagrant: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    assert run_cli("vagrant", "up", str(CLUSTER), "--out", str(out)).exit_code == 0
+    inventory = yaml.safe_load((out / "inventory.yml").read_text())["all"]["hosts"]
+    assert inventory["cp1"]["ansible_host"] == "10.30.0.11", "the cluster file's address, not the VM's"
+    again = run_cli("render", str(CLUSTER), "--out", str(out))
+    assert again.exit_code == 0 and "0 written" in again.stdout
+    # The commands that contact hosts are the ones that reach the VMs where Vagrant says.
+    assert ssh_targets(_topology(), out)[0].address == "192.168.121.47"
+
+
 @pytest.mark.parametrize("command", ["up", "down"])
 def test_cli_without_vagrant_says_how_to_install_it_and_touches_nothing(
         command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
