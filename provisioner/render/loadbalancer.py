@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from provisioner import hostpaths
 from provisioner.cluster.model import Host
 from provisioner.cluster.ports import APISERVER_PORT
@@ -20,11 +22,19 @@ def haproxy_config(topology: Topology) -> str:
         "haproxy.cfg.j2",
         cluster_name=topology.name,
         port=topology.endpoint.port,
+        ipv6=_is_ipv6(topology.endpoint.address),
         apiserver_port=APISERVER_PORT,
         backends=[(host.name, host.address) for host in topology.control_plane_hosts],
         backend=hostpaths.HAPROXY_BACKEND,
         stats_socket=hostpaths.HAPROXY_STATS_SOCKET,
     )
+
+
+def _is_ipv6(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).version == 6
+    except ValueError:  # a DNS name: only an external load balancer has one, and haproxy is not ours then
+        return False
 
 
 def keepalived_config(topology: Topology, host: Host) -> str:
