@@ -89,9 +89,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _https_health(url: str, pki: Path, deadline: float) -> str:
-    context = ssl.create_default_context(cafile=str(pki / "etcd/ca.crt"))
-    context.load_cert_chain(str(pki / "etcd/healthcheck-client.crt"), str(pki / "etcd/healthcheck-client.key"))
+def _https_health(url: str, tree: Path, deadline: float) -> str:
+    context = ssl.create_default_context(cafile=str(tree / "pki/etcd/ca.crt"))
+    context.load_cert_chain(str(tree / "pki/etcd/healthcheck-client.crt"),
+                            str(tree / "secrets/pki/etcd/healthcheck-client.key"))
     last = ""
     while time.monotonic() < deadline:
         try:
@@ -110,7 +111,7 @@ def _local_member_config(tree: Path, tmp_path: Path) -> tuple[dict[str, Any], in
     config = yaml.safe_load(config_file.read_text())
     client, peer, metrics = _free_port(), _free_port(), _free_port()
     pki = tree / "pki"
-    member_pki = pki / "etcd/members" / member
+    member_pki, member_keys = pki / "etcd/members" / member, tree / "secrets/pki/etcd/members" / member
     config |= {
         "data-dir": str(tmp_path / "data"),
         "listen-client-urls": f"https://127.0.0.1:{client}",
@@ -121,7 +122,7 @@ def _local_member_config(tree: Path, tmp_path: Path) -> tuple[dict[str, Any], in
         "listen-metrics-urls": f"http://127.0.0.1:{metrics}",
     }
     for section, kind in (("client-transport-security", "server"), ("peer-transport-security", "peer")):
-        config[section] |= {"cert-file": str(member_pki / f"{kind}.crt"), "key-file": str(member_pki / f"{kind}.key"),
+        config[section] |= {"cert-file": str(member_pki / f"{kind}.crt"), "key-file": str(member_keys / f"{kind}.key"),
                             "trusted-ca-file": str(pki / "etcd/ca.crt")}
     return config, client
 
@@ -135,7 +136,7 @@ def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -
     log = tmp_path / "etcd.log"
     process = subprocess.Popen([etcd, "--config-file", str(local)], stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
-        health = _https_health(f"https://127.0.0.1:{client}/health", tree / "pki", time.monotonic() + 20)
+        health = _https_health(f"https://127.0.0.1:{client}/health", tree, time.monotonic() + 20)
         assert '"health":"true"' in health
         with pytest.raises(OSError):
             # Plain HTTP on the client port is refused.
