@@ -24,12 +24,14 @@ CLUSTER = """\
 name: tr-haproxy-v{family}
 layout: stacked
 endpoint: {{address: "{vip}", port: {port}, load_balancer: keepalived}}
+kubernetes: {{install: none, pod_subnet: "{pods}", service_subnet: "{services}"}}
 hosts:
   - {{name: cp1, address: "{prefix}11", roles: [control_plane]}}
   - {{name: lb1, address: "{prefix}31", roles: [load_balancer]}}
   - {{name: lb2, address: "{prefix}32", roles: [load_balancer]}}
 """
 ADDRESSES = {6: ("fd00:198:18:4::", "fd00:198:18:4::100"), 4: ("198.18.4.", "198.18.4.100")}
+SUBNETS = {6: ("fd00:10:244::/56", "fd00:10:96::/112"), 4: ("10.244.0.0/16", "10.96.0.0/12")}
 
 
 def _free_port() -> int:
@@ -48,7 +50,9 @@ def _serve(tmp_path: Path, family: int) -> Iterator[tuple[int, str]]:
     port = _free_port()
     prefix, vip = ADDRESSES[family]
     cluster_file = tmp_path / "cluster.yaml"
-    cluster_file.write_text(CLUSTER.format(family=family, vip=vip, port=port, prefix=prefix))
+    pods, services = SUBNETS[family]
+    cluster_file.write_text(CLUSTER.format(family=family, vip=vip, port=port, prefix=prefix, pods=pods,
+                                           services=services))
     topology, _ = load_topology(cluster_file)
     out = render(topology, tmp_path / "build").out
     config = tmp_path / "haproxy.cfg"
