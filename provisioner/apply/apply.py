@@ -10,7 +10,7 @@ from provisioner.apply.ansible_env import ansible_environment, forks_for
 from provisioner.apply.display import ApplyDisplay
 from provisioner.apply.manager import run_phases
 from provisioner.apply.phases import APPLY_PHASES, ApplyContext, Phase
-from provisioner.apply.planning import ConfirmationNeeded, Planned, check_reachable_inputs, make_plan, say_removed
+from provisioner.apply.planning import ConfirmationNeeded, Planned, check_reachable_inputs, make_plan
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession
 from provisioner.apply.variables import playbook_variables
@@ -18,7 +18,7 @@ from provisioner.apply.workspace import new_run_dir, ssh_control_dir
 from provisioner.atomic import write_atomically
 from provisioner.cluster.topology import Topology
 from provisioner.providers.base import SshTarget
-from provisioner.render import INVENTORY, render
+from provisioner.render import INVENTORY, render, say_removed
 from provisioner.render.inventory import inventory
 from provisioner.render.tree import to_yaml
 

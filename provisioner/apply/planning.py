@@ -15,7 +15,7 @@ from provisioner.plan.planner import plan_changes, plan_replace
 from provisioner.plan.steps import Plan
 from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
-from provisioner.render import Rendered, render
+from provisioner.render import render, say_removed
 
 
 class PlanRefused(ProvisionerError):
@@ -52,12 +52,6 @@ def check_reachable_inputs(topology: Topology, targets: list[SshTarget]) -> None
     problems = missing_private_keys(topology, targets)
     if problems:
         raise InputError(problems)
-
-
-def say_removed(rendered: Rendered, say: Callable[[str], None]) -> None:
-    """Every file render removed, by name."""
-    for name in rendered.files.removed:
-        say(f"removed {name} (no longer needed by the cluster file)")
 
 
 def make_plan(topology: Topology, out: Path, targets: list[SshTarget], say: Callable[[str], None],

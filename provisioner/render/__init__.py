@@ -7,6 +7,7 @@ the hosts in a given run (Vagrant's forwarded ports, say) is the command's busin
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,14 @@ from provisioner.render.apiserver import audit_policy, encryption_configuration
 from provisioner.render.backup import backup_script, backup_service, backup_timer
 from provisioner.render.cni import PATCH, add_on, kustomization, pod_network_patch
 from provisioner.render.etcd import etcd_config, etcd_unit
-from provisioner.render.folder import check_output_folder, read_manifest, remove_files, write_manifest
+from provisioner.render.folder import (
+    adopt_earlier_tree,
+    check_output_folder,
+    is_earlier_tree,
+    read_manifest,
+    remove_files,
+    write_manifest,
+)
 from provisioner.render.images import images_txt
 from provisioner.render.inventory import inventory
 from provisioner.render.kubeadm import ca_cert_hash, kubeadm_documents
@@ -45,7 +53,7 @@ from provisioner.render.tree import Tree, WriteResult, to_yaml, to_yaml_document
 from provisioner.render.vagrantfile import vagrantfile
 
 __all__ = ["INVENTORY", "SUMMARY", "Rendered", "build_tree", "check_output_folder", "default_output",
-           "pki_members", "render"]
+           "pki_members", "render", "say_removed"]
 
 INVENTORY = "inventory.yml"
 SUMMARY = "summary.txt"
@@ -77,13 +85,22 @@ def render(topology: Topology, out: Path) -> Rendered:
         raise ProvisionerError(f"cannot write the tree in {out}: {error}") from None
 
 
+def say_removed(rendered: Rendered, say: Callable[[str], None]) -> None:
+    """Every file render removed, by name (render, apply and up all say it)."""
+    for name in rendered.files.removed:
+        say(f"removed {name} (no longer needed by the cluster file)")
+
+
 def pki_members(topology: Topology) -> list[PkiMember]:
     return [PkiMember(m.name, ipaddress.ip_address(m.address)) for m in topology.etcd_members]
 
 
 def _render_into(topology: Topology, out: Path) -> Rendered:
-    previous = read_manifest(out)
     folders = pki_folders(out)
+    if is_earlier_tree(out):
+        private_folder(out)
+        adopt_earlier_tree(out, folders.keys)
+    previous = read_manifest(out)
     pki_files = {path.relative_to(out).as_posix() for path in folders.files(pki_members(topology))}
     # Listed before they are written, so that files of a run that stops part-way are still known as ours.
     write_manifest(out, previous | pki_files | set(GENERATED_ONCE))

@@ -17,6 +17,8 @@ from provisioner.atomic import write_atomically
 from provisioner.errors import UsageError
 
 MANIFEST = ".provisioner-tree.yml"
+# What every tree rendered before the manifest existed holds.
+_EARLIER_TREE = ("inventory.yml", "summary.txt", "pki/etcd/ca.key")
 _HEADER = ("# This folder was rendered by provisioner. `provisioner render` removes only the files listed here,\n"
            "# and only once the cluster file no longer needs them.\n")
 
@@ -29,10 +31,30 @@ def check_output_folder(out: Path) -> None:
         raise UsageError(f"--out {out}: {existing} is a file; expected a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out}: {existing} is not writable")
-    if existing == out.absolute() and not (out / MANIFEST).is_file() and any(out.iterdir()):
+    if existing == out.absolute() and not (out / MANIFEST).is_file() and any(out.iterdir()) \
+            and not is_earlier_tree(out):
         raise UsageError(f"--out {out}: the folder holds files and no {MANIFEST}, so it is not a build folder "
                          "of this tool; choose an empty or new folder")
     read_manifest(out)  # a damaged manifest is refused before anything is written
+
+
+def is_earlier_tree(out: Path) -> bool:
+    """A tree rendered before build folders had a manifest (and private keys a folder of their own)."""
+    return not (out / MANIFEST).exists() and all((out / name).is_file() for name in _EARLIER_TREE)
+
+
+def adopt_earlier_tree(out: Path, keys: Path) -> list[str]:
+    """Moves the private keys of an earlier tree from pki/ to `keys` (secrets/pki), where render reuses
+    them: the CAs every running member trusts stay. Nothing is removed; returns what moved."""
+    moved: list[str] = []
+    for key in sorted((out / "pki").rglob("*.key")):
+        target = keys / key.relative_to(out / "pki")
+        if target.exists() or not key.is_file():
+            continue
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key.rename(target)
+        moved.append(key.relative_to(out).as_posix())
+    return moved
 
 
 def read_manifest(out: Path) -> set[str]:

@@ -98,3 +98,15 @@ def test_a_relative_private_key_is_the_cluster_files_for_the_check_and_for_ansib
     (inventory,) = (tmp_path / "build").glob("runs/*/inventory.yml")
     host = yaml.safe_load(inventory.read_text())["all"]["hosts"]["cp1"]
     assert host["ansible_ssh_private_key_file"] == str(tmp_path / "keys/id_ed25519")
+
+
+def test_apply_names_each_file_its_render_removed(tmp_path: Path) -> None:
+    cluster = _unreachable_cluster(tmp_path)
+    data = yaml.safe_load(cluster.read_text())
+    original = cluster.read_text()
+    data["hosts"].append({"name": "w1", "address": "127.0.0.2", "roles": ["worker"]})
+    cluster.write_text(yaml.safe_dump(data))
+    assert run_cli("render", str(cluster), "--out", str(tmp_path / "build")).exit_code == 0
+    cluster.write_text(original)
+    result = run_cli("apply", str(cluster), "--out", str(tmp_path / "build"))
+    assert "  removed hosts/w1/files.yml (no longer needed by the cluster file)" in result.stdout

@@ -72,3 +72,20 @@ def test_a_manifest_naming_files_outside_the_folder_removes_nothing_there(tmp_pa
     (out / MANIFEST).write_text(yaml.safe_dump({"files": ["../precious.txt", str(outside)]}))
     assert run_cli("render", str(EXTERNAL), "--out", str(out)).exit_code == 0
     assert outside.read_text() == "keep\n"
+
+
+def test_a_tree_rendered_before_the_manifest_keeps_its_cas_and_its_keys_move_to_the_private_folder(
+        tmp_path: Path) -> None:
+    assert run_cli("render", str(EXTERNAL), "--out", str(tmp_path)).exit_code == 0
+    # The earlier layout: no manifest, every private key beside its certificate under pki/.
+    (tmp_path / MANIFEST).unlink()
+    for key in sorted((tmp_path / "secrets/pki").rglob("*.key")):
+        key.rename(tmp_path / "pki" / key.relative_to(tmp_path / "secrets/pki"))
+    ca = (tmp_path / "pki/etcd/ca.crt").read_bytes()
+    (tmp_path / "hosts/notes.txt").write_text("kept\n")
+    result = run_cli("render", str(EXTERNAL), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "0 removed" in result.stdout and (tmp_path / "hosts/notes.txt").read_text() == "kept\n"
+    assert (tmp_path / "pki/etcd/ca.crt").read_bytes() == ca, "the CA every member trusts is kept"
+    assert not list((tmp_path / "pki").rglob("*.key"))
+    assert (tmp_path / "secrets/pki/etcd/ca.key").is_file() and (tmp_path / MANIFEST).is_file()
