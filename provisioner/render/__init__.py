@@ -40,8 +40,9 @@ from provisioner.render.pki import PkiMember, ensure_pki
 from provisioner.render.placement import placements
 from provisioner.render.secrets import (
     ENCRYPTION_CONFIG,
-    GENERATED_ONCE,
+    ENCRYPTION_KEY,
     KEEPALIVED_AUTH,
+    KEEPALIVED_AUTH_PASS,
     encryption_key,
     keepalived_auth_pass,
     pki_folders,
@@ -103,7 +104,10 @@ def _render_into(topology: Topology, out: Path) -> Rendered:
     previous = read_manifest(out)
     pki_files = {path.relative_to(out).as_posix() for path in folders.files(pki_members(topology))}
     # Listed before they are written, so that files of a run that stops part-way are still known as ours.
-    write_manifest(out, previous | pki_files | set(GENERATED_ONCE))
+    generated = {name for name, wanted in ((KEEPALIVED_AUTH_PASS, bool(topology.load_balancer_hosts)),
+                                           (ENCRYPTION_KEY, topology.cluster.kubernetes.encrypt_secrets))
+                 if wanted or (out / name).is_file()}
+    write_manifest(out, previous | pki_files | generated)
     private_folder(out)
     ensure_pki(folders, cluster_name=topology.name, etcd_members=pki_members(topology),
                key_type=topology.cluster.pki.key_type)
@@ -112,7 +116,7 @@ def _render_into(topology: Topology, out: Path) -> Rendered:
         encryption_key(out)
     tree = build_tree(topology, out, auth_pass)
     # A secret generated once stays as long as it exists: losing the encryption key loses every Secret.
-    owned = pki_files | set(tree.files) | {name for name in GENERATED_ONCE if (out / name).is_file()}
+    owned = pki_files | set(tree.files) | {name for name in generated if (out / name).is_file()}
     write_manifest(out, previous | owned)
     written = write_tree(tree, out)
     written.removed = remove_files(out, previous - owned)

@@ -22,8 +22,6 @@ KEEPALIVED_AUTH_PASS = f"{SECRETS}/keepalived-auth-pass"
 # The key kube-apiserver encrypts Secrets with, and the EncryptionConfiguration that holds it.
 ENCRYPTION_KEY = f"{SECRETS}/secrets-encryption-key"
 ENCRYPTION_CONFIG = f"{SECRETS}/encryption-config.yaml"
-# Generated on first use and never replaced: losing the encryption key loses every Secret.
-GENERATED_ONCE = (KEEPALIVED_AUTH_PASS, ENCRYPTION_KEY)
 # keepalived's `authentication` block, included by keepalived.conf: the password stays out of the main
 # configuration, so keepalived's own messages about that file can be shown.
 KEEPALIVED_AUTH = f"{SECRETS}/keepalived-auth.conf"
