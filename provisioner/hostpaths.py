@@ -13,6 +13,8 @@ ETCD_SERVER_CERT = f"{ETCD_PKI}/server.crt"
 ETCD_SERVER_KEY = f"{ETCD_PKI}/server.key"
 ETCD_PEER_CERT = f"{ETCD_PKI}/peer.crt"
 ETCD_PEER_KEY = f"{ETCD_PKI}/peer.key"
+# What only a member needs: removed from a host whose member left (its client certificates stay).
+ETCD_MEMBER_CERTIFICATES = (ETCD_SERVER_CERT, ETCD_SERVER_KEY, ETCD_PEER_CERT, ETCD_PEER_KEY)
 # Client certificate the member's own health checks (apply, verify) use against the local member.
 ETCD_HEALTHCHECK_CERT = f"{ETCD_PKI}/healthcheck-client.crt"
 ETCD_HEALTHCHECK_KEY = f"{ETCD_PKI}/healthcheck-client.key"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -274,11 +275,27 @@ def test_a_bad_cluster_file_exits_2(tmp_path: Path) -> None:
 
 def test_ssh_gets_the_inventorys_options_and_never_prompts() -> None:
     target = SshTarget("cp1", "10.0.0.1", Connection(user="admin", port=2222, accept_new_host_keys=True, become=True,
-                                                     private_key="/k", known_hosts="/kh", bastion="jump@b:22"))
+                                                     private_key="/k", known_hosts="/kh"))
     command = ssh_command(target, "true", connect_timeout=7)
     assert command == ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=7", "-p", "2222", "-l", "admin",
                        "-o", "StrictHostKeyChecking=accept-new", "-o", "UserKnownHostsFile=/kh",
-                       "-o", "ProxyJump=jump@b:22", "-i", "/k", "--", "10.0.0.1", "true"]
+                       "-i", "/k", "--", "10.0.0.1", "true"]
+
+
+def test_the_bastion_is_reached_with_the_hosts_key_known_hosts_and_policy() -> None:
+    """ssh's ProxyJump would reach the bastion with ~/.ssh defaults and might prompt; the ProxyCommand
+    carries the host's settings, and the bastion's own user and port."""
+    target = SshTarget("cp1", "10.0.0.1", Connection(user="admin", port=2222, accept_new_host_keys=True, become=True,
+                                                     private_key="/k", known_hosts="/k h", bastion="jump@b:2200"))
+    options = ssh_command(target, "true", connect_timeout=7)
+    proxy = next(option for option in options if option.startswith("ProxyCommand="))
+    assert shlex.split(proxy.removeprefix("ProxyCommand=")) == [
+        "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
+        "-o", "UserKnownHostsFile=/k h", "-i", "/k", "-p", "2200", "-l", "jump", "-W", "[%h]:%p", "--", "b"]
+    without_user = SshTarget("cp1", "10.0.0.1", Connection(user="admin", port=22, accept_new_host_keys=False,
+                                                           become=False, bastion="[2001:db8::1]"))
+    proxy = next(o for o in ssh_command(without_user, "true", connect_timeout=7) if o.startswith("ProxyCommand="))
+    assert shlex.split(proxy)[-8:] == ["-p", "22", "-l", "admin", "-W", "[%h]:%p", "--", "2001:db8::1"]
 
 
 _CONNECTION = Connection(user="admin", port=22, accept_new_host_keys=False, become=False)
@@ -301,10 +318,27 @@ def test_ssh_failures_get_short_reasons(stderr: str, reason: str) -> None:
     assert ssh_failure(stderr, _CONNECTION).startswith(reason)
 
 
-def test_failures_through_a_bastion_say_so() -> None:
-    connection = Connection(user="admin", port=22, accept_new_host_keys=False, become=False, bastion="jump@b")
-    stderr = "ssh: connect to host b port 22: Connection refused\nConnection closed by UNKNOWN port 65535"
-    assert ssh_failure(stderr, connection) == "connection refused: nothing listens on port 22 (via bastion jump@b)"
+@pytest.mark.parametrize(("stderr", "reason"), [
+    ("ssh: connect to host b port 2200: Connection refused\nConnection closed by UNKNOWN port 65535",
+     "bastion jump@b:2200: connection refused: nothing listens on port 2200"),
+    ("No ED25519 host key is known for [b]:2200 and you have requested strict checking.\n"
+     "Host key verification failed.\nConnection closed by UNKNOWN port 65535",
+     "bastion jump@b:2200: host key unknown"),
+    ("jump@b: Permission denied (publickey).\nConnection closed by UNKNOWN port 65535",
+     "bastion jump@b:2200: authentication refused for user jump"),
+    ("ssh: Could not resolve hostname b: Name or service not known\nConnection closed by UNKNOWN port 65535",
+     "bastion jump@b:2200: host name does not resolve"),
+    # Past the bastion: the host's own failure, said to be through the bastion.
+    ("channel 0: open failed: connect failed: Connection refused\nstdio forwarding failed\n"
+     "Connection closed by UNKNOWN port 65535", "connection refused: nothing listens on port 2222"),
+    ("No ED25519 host key is known for [10.0.0.1]:2222 and you have requested strict checking.\n"
+     "Host key verification failed.", "host key unknown: not in known_hosts"),
+])
+def test_failures_at_the_bastion_name_the_bastion(stderr: str, reason: str) -> None:
+    connection = Connection(user="admin", port=2222, accept_new_host_keys=False, become=False, bastion="jump@b:2200")
+    assert ssh_failure(stderr, connection).startswith(reason)
+    if not reason.startswith("bastion"):
+        assert ssh_failure(stderr, connection).endswith("(via bastion jump@b:2200)")
 
 
 @pytest.mark.parametrize(("output", "reason"), [

@@ -28,6 +28,7 @@ from provisioner.plan.steps import (
     MoveLeader,
     PromoteMember,
     RemoveMember,
+    RemoveMemberCertificates,
     StartJoiningMember,
     Step,
     StopAndArchive,
@@ -188,14 +189,22 @@ class StepRunner:
     def _UpdateControlPlaneEndpoints(self, step: UpdateControlPlaneEndpoints,
                                      facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
         servers = ",".join(step.endpoints)
-        # The kubelet restarts the API server when its static Pod manifest changes.
-        self._shell(step.host, f"sed -i 's#--etcd-servers=[^\"'\"'\"' ]*#--etcd-servers={servers}#' "
-                               f"{shlex.quote(hostpaths.KUBE_APISERVER_MANIFEST)}", step)
+        manifest = shlex.quote(hostpaths.KUBE_APISERVER_MANIFEST)
+        # The kubeadm configuration the upload held back for this step (the tree's names the new list),
+        # then the running API server's flag: the kubelet restarts it when its static Pod manifest changes.
+        rendered = self.tree / "hosts" / step.host / "kubeadm.yaml"
+        lines = [_put(hostpaths.KUBEADM_CONFIG, rendered.read_text(), mode="0600")] if rendered.is_file() else []
+        lines.append(f"if [ -f {manifest} ]; then sed -i 's#--etcd-servers=[^\"'\"'\"' ]*#--etcd-servers={servers}#' "
+                     f"{manifest}; fi")
+        self._shell(step.host, "\n".join(lines), step)
 
         def done(now: ClusterFacts) -> str | None:
             host = now.host(step.host)
-            listed = host.kubeadm.apiserver_etcd_servers if host else None
-            return None if listed == step.endpoints else f"the manifest names {listed}"
+            if host is None:
+                return "no facts about it"
+            listed = [host.kubeadm.apiserver_etcd_servers, host.kubeadm.configured_etcd_endpoints]
+            stale = [names for names in listed if names is not None and tuple(names) != step.endpoints]
+            return f"it still names {stale[0]}" if stale else None
         return done
 
     def _MoveLeader(self, step: MoveLeader, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
@@ -247,6 +256,16 @@ class StepRunner:
             return None
         return done_check
 
+    def _RemoveMemberCertificates(self, step: RemoveMemberCertificates,
+                                  facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        self._shell(step.host, "rm -f " + " ".join(shlex.quote(p) for p in hostpaths.ETCD_MEMBER_CERTIFICATES), step)
+
+        def done(now: ClusterFacts) -> str | None:
+            host = now.host(step.host)
+            return "its server or peer certificate is still there" if host is None or host.member_certificates \
+                else None
+        return done
+
     def _WriteRecord(self, step: WriteRecord, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
         record = record_from_facts(self.topology, facts, self.record, self.tree_cas)
         write_record(self.tree, record)
@@ -261,9 +280,11 @@ class StepRunner:
         return lambda now: None
 
 
-def _put(path: str, text: str) -> str:
+def _put(path: str, text: str, mode: str = "0644") -> str:
     """Shell lines writing `text` to `path` atomically (base64: no quoting of the content)."""
     encoded = base64.b64encode(text.encode()).decode()
     quoted, temporary = shlex.quote(path), shlex.quote(path + ".tmp")
-    return f"echo {encoded} | base64 -d > {temporary}\nchmod 0644 {temporary}\nmv {temporary} {quoted}"
+    folder = shlex.quote(str(Path(path).parent))
+    return (f"mkdir -p {folder}\n(umask 077; echo {encoded} | base64 -d > {temporary})\nchmod {mode} {temporary}\n"
+            f"mv {temporary} {quoted}")
 

@@ -237,9 +237,28 @@ class Resources(Strict):
     memory: Annotated[int, Field(ge=512)] = 2048
 
 
+def _ipv4_network(value: str) -> str:
+    network = ipaddress.ip_network(value, strict=True)
+    if network.version != 4 or network.prefixlen > 29:
+        raise ValueError(f"expected an IPv4 network of at least 8 addresses such as 198.19.255.0/24, got {value!r}")
+    return value
+
+
+class ManagementNetwork(Strict):
+    """vagrant-libvirt's network through which Vagrant (and this tool) reach the VMs: DHCP on eth0."""
+
+    name: Name = "provisioner-management"
+    # Inside 198.18.0.0/15 (RFC 2544, never routed on the internet); this machine takes its .1.
+    address: Annotated[Cidr, AfterValidator(_ipv4_network)] = "198.19.255.0/24"
+
+
 class Vagrant(Strict):
     box: Annotated[str, Field(pattern=BOX_PATTERN)] = "debian/bookworm64"
     provider: Literal["libvirt", "virtualbox"] = "libvirt"
+    management_network: ManagementNetwork = ManagementNetwork()
+    # Isolated: libvirt networks without forwarding, so VMs reach this machine but have no route or
+    # NAT beyond it. False gives vagrant-libvirt's NAT networks (VMs reach the internet through this machine).
+    isolated: bool = True
     control_plane: Resources = Resources(cpus=2, memory=2048)
     etcd: Resources = Resources(cpus=1, memory=1024)
     load_balancer: Resources = Resources(cpus=1, memory=512)

@@ -62,6 +62,8 @@ class Connection:
     private_key: str | None = None
     known_hosts: str | None = None
     bastion: str | None = None
+    # Seconds ssh and sudo get to answer; None: Ansible's 10. A provider with slow hosts (VMs) sets it.
+    timeout: int | None = None
 
 
 _SSH_DEFAULTS = SshSettings(user="root", port=22, accept_new_host_keys=False, become=False)

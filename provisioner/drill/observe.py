@@ -149,11 +149,15 @@ class VipSample:
     holds: bool
 
 
+def holds_vip_test(address: str) -> str:
+    """A shell test, true on a host that has the VIP on one of its interfaces (as `ip` prints it)."""
+    return f"ip -o addr show | grep -qF {shlex.quote(' ' + ipaddress.ip_address(address).compressed + '/')}"
+
+
 def vip_watch_command(address: str, seconds: int = MAX_WATCH_SECONDS) -> str:
     """A bounded shell loop printing `<unix time> 1|0` every 100 ms: does this host hold the VIP?"""
-    shown = ipaddress.ip_address(address).compressed
     return (f"end=$(( $(date +%s) + {seconds} )); while [ $(date +%s) -lt $end ]; do "
-            f"if ip -o addr show | grep -qF {shlex.quote(' ' + shown + '/')}; then h=1; else h=0; fi; "
+            f"if {holds_vip_test(address)}; then h=1; else h=0; fi; "
             f"echo \"$(date +%s.%N) $h\" || exit 0; sleep {VIP_INTERVAL}; done")
 
 

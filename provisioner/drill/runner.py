@@ -9,7 +9,6 @@ the next fault would land on a cluster already broken.
 from __future__ import annotations
 
 import contextlib
-import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from provisioner.drill.judge import (
     observe_history,
     vip_failover,
 )
-from provisioner.drill.observe import EtcdObserver, VipWatch
+from provisioner.drill.observe import EtcdObserver, VipWatch, holds_vip_test
 from provisioner.drill.remote import run_on
 from provisioner.drill.scenarios import Scenario, resolve_targets, writer_host
 from provisioner.errors import ProvisionerError
@@ -140,11 +139,11 @@ class Drill:
 
     def vip_holders(self) -> list[str]:
         """Balancers holding the VIP now, asked one by one."""
-        address = shlex.quote(" " + self.topology.endpoint.address + "/")
+        holds = holds_vip_test(self.topology.endpoint.address)
         holders = []
         for host in self.topology.load_balancer_hosts:
             try:
-                answer = run_on(self.control.targets[host.name], f"ip -o addr show | grep -cF {address} || true",
+                answer = run_on(self.control.targets[host.name], f"if {holds}; then echo 1; else echo 0; fi",
                                 step="Find the VIP", root=False, timeout=30)
             except ProvisionerError:
                 continue

@@ -42,6 +42,8 @@ def gather_params(data_dir: str) -> dict[str, Any]:
         "kubeadm_marker": hostpaths.KUBE_MEMBER_MARKER,
         "apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
         "join_dropin": hostpaths.ETCD_JOIN_DROPIN,
+        "kubeadm_config": hostpaths.KUBEADM_CONFIG,
+        "member_certificates": list(hostpaths.ETCD_MEMBER_CERTIFICATES),
         "record": hostpaths.RECORD,
     }
 

@@ -57,6 +57,8 @@ class KubeadmFacts(_Frozen):
     kubeadm_config_map: bool = False
     # --etcd-servers of the running API server's manifest, None when there is no manifest.
     apiserver_etcd_servers: tuple[str, ...] | None = None
+    # etcd.external.endpoints of the kubeadm configuration placed on the host, None when there is none.
+    configured_etcd_endpoints: tuple[str, ...] | None = None
 
 
 class HostFacts(_Frozen):
@@ -72,6 +74,8 @@ class HostFacts(_Frozen):
     data_has_member: bool = False
     # A joining member's start-up settings are still in place (it has not been promoted yet).
     join_pending: bool = False
+    # etcd's server or peer certificate is on the host (a member's; a host that left keeps neither).
+    member_certificates: bool = False
     status: EtcdStatus | None = None
     members: tuple[EtcdMemberFact, ...] | None = None
     etcd_error: str = ""

@@ -115,6 +115,15 @@ def apiserver_etcd_servers() -> list[str] | None:
     return [url for url in found.group(1).split(",") if url] if found else []
 
 
+def configured_etcd_endpoints() -> list[str] | None:
+    """etcd.external.endpoints of the kubeadm configuration apply placed (a block list, as rendered)."""
+    text = read(PARAMS["kubeadm_config"])
+    if text is None:
+        return None
+    found = re.search(r"^([ \t]*)endpoints:[ \t]*\n((?:\1-[ \t]*\S+[ \t]*(?:\n|$))+)", text, re.MULTILINE)
+    return re.findall(r"-\s*(\S+)", found.group(2)) if found else []
+
+
 def kubeadm_facts() -> dict[str, Any]:
     admin = os.path.exists(PARAMS["admin_conf"])
     config_map = False
@@ -124,7 +133,8 @@ def kubeadm_facts() -> dict[str, Any]:
         config_map = rc == 0
     return {"admin_conf": admin, "kubelet_conf": os.path.exists(PARAMS["kubelet_conf"]),
             "marker": os.path.exists(PARAMS["kubeadm_marker"]), "kubeadm_config_map": config_map,
-            "apiserver_etcd_servers": apiserver_etcd_servers()}
+            "apiserver_etcd_servers": apiserver_etcd_servers(),
+            "configured_etcd_endpoints": configured_etcd_endpoints()}
 
 
 def main() -> None:
@@ -132,6 +142,7 @@ def main() -> None:
     facts["data_dir"] = PARAMS["data_dir"]
     facts["data_has_member"] = os.path.isdir(os.path.join(PARAMS["data_dir"], "member"))
     facts["join_pending"] = os.path.exists(PARAMS["join_dropin"])
+    facts["member_certificates"] = any(os.path.exists(path) for path in PARAMS["member_certificates"])
     facts.update(etcd_facts(facts["etcd_active"]))
     facts["initial_cluster"] = initial_cluster()
     facts["ca"] = {"etcd": fingerprint(PARAMS["etcd_ca"]), "kubernetes": fingerprint(PARAMS["kubernetes_ca"])}

@@ -22,6 +22,7 @@ from provisioner.plan.steps import (
     Plan,
     PromoteMember,
     RemoveMember,
+    RemoveMemberCertificates,
     StartJoiningMember,
     Step,
     StopAndArchive,
@@ -40,6 +41,9 @@ def plan_changes(topology: Topology, record: Record | None, facts: ClusterFacts,
     if refused:
         return Plan(refusals=tuple(refused))
     if not facts.answering:
+        if record is not None and record.layout != topology.layout:
+            return _refuse(f"{topology.source.name}: layout: moving from {record.layout} to {topology.layout} etcd "
+                           f"needs the running cluster, but no etcd member answers: start it first")
         return _without_running_cluster(topology, record, facts)
     return _Membership(topology, record, facts).plan()
 
@@ -86,9 +90,6 @@ def identity_refusals(topology: Topology, record: Record | None, facts: ClusterF
     if record.cluster != topology.name:
         lines.append(f"{source}: name: the cluster was built as {record.cluster!r}, the file says "
                      f"{topology.name!r}; a cluster cannot be renamed: put the name back")
-    if record.layout != topology.layout:
-        lines.append(f"{source}: layout: the cluster was built {record.layout}, the file says {topology.layout}; "
-                     f"moving between layouts is not supported yet: put the layout back")
     if record.data_dir != topology.cluster.etcd.data_dir:
         lines.append(f"{source}: etcd.data_dir: the members keep their data in {record.data_dir}, the file says "
                      f"{topology.cluster.etcd.data_dir}; moving the data is not supported: put "
@@ -160,6 +161,9 @@ class _Membership:
         self.answering_ids = {host.status.member_id for host in self.facts.answering if host.status}
         self.data_dir = self.topology.cluster.etcd.data_dir
         self.refusals: list[str] = []
+        record = self.record
+        self.moving = (record.layout, self.topology.layout) if record and record.layout != self.topology.layout \
+            else None
 
     def member_of(self, desired: EtcdMember) -> EtcdMemberFact | None:
         return self.facts.member_by_peer_url(desired.peer_url)
@@ -179,6 +183,8 @@ class _Membership:
         removals = [m for m in self.live if not any(d.peer_url in m.peer_urls for d in self.desired)]
         self._refuse_lost_data(skip=self.replacing)
         self._refuse_unhealthy(removals, changing=bool(joining or additions or removals))
+        if self.moving:
+            self._refuse_moving_without_every_member()
         for name in [d.name for d, _ in joining] + [d.name for d in additions]:
             host = self.host_facts(name)
             if not host.reachable:
@@ -194,11 +200,16 @@ class _Membership:
         for desired in additions:
             steps += self._add(desired)
         steps += self._endpoint_updates()
+        if self.moving:
+            steps += self._leadership_to_new_members(removals)
         steps += self._removals(removals)
         steps += self._leftovers(removals)
+        steps += self._leftover_certificates(removals)
         if steps or self._record_outdated():
-            steps.append(WriteRecord("build folder", "the record must name the members as they are now"))
-        return Plan(steps=tuple(steps), members_in_place=self._in_place())
+            why = (f"the record must say the cluster is {self.moving[1]} now, with its new members" if self.moving
+                   else "the record must name the members as they are now")
+            steps.append(WriteRecord("build folder", why))
+        return Plan(steps=tuple(steps), members_in_place=self._in_place(), moving_layout=self.moving)
 
     def _joining_and_additions(self) -> tuple[list[tuple[EtcdMember, EtcdMemberFact]], list[EtcdMember]]:
         joining: list[tuple[EtcdMember, EtcdMemberFact]] = []
@@ -295,33 +306,60 @@ class _Membership:
                                  f"{quorum(len(self.voting))} of the {len(self.voting)} voting members, but only "
                                  f"{healthy} answer: bring members back first")
 
+    def _refuse_moving_without_every_member(self) -> None:
+        """A move adds and removes several members: every voting member must answer throughout, or some
+        moment of it (a promotion raising the quorum, a removal lowering the members) has no quorum."""
+        silent = [self.host_of(m) for m in self.voting if m.id not in self.answering_ids]
+        if silent:
+            assert self.moving is not None
+            self.refusals.append(
+                f"{self.topology.source.name}: layout: moving from {self.moving[0]} to {self.moving[1]} etcd needs "
+                f"every member healthy, but {', '.join(silent)} do not answer: with a member down the move would "
+                f"pass through a moment without quorum; bring it back (or `provisioner etcd replace` it) first")
+
     def _endpoint_updates(self) -> list[Step]:
         wanted = tuple(self.topology.etcd_endpoints)
         steps: list[Step] = []
         for host in self.topology.control_plane_hosts:
-            servers = self.host_facts(host.name).kubeadm.apiserver_etcd_servers
-            if servers is not None and tuple(servers) != wanted:
+            kubeadm = self.host_facts(host.name).kubeadm
+            lists = [kubeadm.apiserver_etcd_servers, kubeadm.configured_etcd_endpoints]
+            if any(listed is not None and tuple(listed) != wanted for listed in lists):
                 steps.append(UpdateControlPlaneEndpoints(
                     host.name, "the API server uses voting members only: new ones once promoted, removed ones "
                                "before their removal", endpoints=wanted))
         return steps
 
-    def _removals(self, removals: list[EtcdMemberFact]) -> list[Step]:
-        steps: list[Step] = []
-        # Leadership goes to the first member of the file that stays and answers.
+    def _leadership_to_new_members(self, removals: list[EtcdMemberFact]) -> list[Step]:
+        """Moving between layouts: leadership goes to a new member once, before the first old one leaves."""
+        leader = self._leader()
+        leaving = next((m for m in removals if m.id == leader), None)
+        if leaving is None:
+            return []
+        return [MoveLeader(self.host_of(leaving), "the old members leave next: the leader must be one that stays",
+                           to=self._staying()[0])]
+
+    def _staying(self) -> list[str]:
+        """Members of the file that vote and answer (the file's first member when none does yet)."""
         staying = [d.name for d in self.desired
                    if (m := self.member_of(d)) and m in self.voting and m.id in self.answering_ids]
+        return staying or [self.desired[0].name]
+
+    def _removals(self, removals: list[EtcdMemberFact]) -> list[Step]:
+        steps: list[Step] = []
         for member in removals:
             name = self.host_of(member)
-            if self._leader() == member.id:
-                to = staying[0] if staying else self.desired[0].name
-                steps.append(MoveLeader(name, "a member is not removed while it leads", to=to))
+            if self._leader() == member.id and not self.moving:
+                # Leadership goes to the first member of the file that stays and answers.
+                steps.append(MoveLeader(name, "a member is not removed while it leads", to=self._staying()[0]))
             steps.append(RemoveMember(name, "the cluster file no longer lists it as an etcd member",
                                       member_id=member.id))
             host = self.facts.host(name)
             if host is not None and host.reachable:
                 steps.append(StopAndArchive(name, "a removed member must not start again; its data is kept aside",
                                             data_dir=self.data_dir))
+                if host.member_certificates:
+                    steps.append(RemoveMemberCertificates(name, "a host that is no longer a member keeps no "
+                                                                "certificate that lets it serve or join etcd"))
         return steps
 
     def _leftovers(self, removals: list[EtcdMemberFact]) -> list[Step]:
@@ -334,6 +372,16 @@ class _Membership:
                 for host in self.facts.hosts
                 if host.host not in desired | planned | live_hosts and host.reachable
                 and (host.etcd_active or host.etcd_enabled or host.data_has_member)]
+
+    def _leftover_certificates(self, removals: list[EtcdMemberFact]) -> list[Step]:
+        """Hosts whose member left in an earlier run that stopped before their certificates were removed."""
+        planned = {self.host_of(member) for member in removals}
+        desired = {member.name for member in self.desired}
+        live_hosts = {self.host_of(member) for member in self.live}
+        return [RemoveMemberCertificates(host.host, "it is no longer a member, but still holds etcd's server and "
+                                                    "peer certificates")
+                for host in self.facts.hosts
+                if host.host not in desired | planned | live_hosts and host.reachable and host.member_certificates]
 
     def _record_outdated(self) -> bool:
         record = self.record

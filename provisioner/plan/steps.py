@@ -97,6 +97,16 @@ class StopAndArchive(Step):
 
 
 @dataclass(frozen=True)
+class RemoveMemberCertificates(Step):
+    needs_confirmation: ClassVar[bool] = True
+    changes_membership: ClassVar[bool] = False
+
+    @property
+    def sentence(self) -> str:
+        return f"remove etcd's server and peer certificates from {self.host} (its client certificates stay)"
+
+
+@dataclass(frozen=True)
 class WriteRecord(Step):
     changes_membership: ClassVar[bool] = False
 
@@ -112,6 +122,13 @@ class Plan:
     refusals: tuple[str, ...] = ()
     # etcd members that stay in place: the etcd phase starts or restarts only these with their files.
     members_in_place: tuple[str, ...] = ()
+    # A move between layouts (from, to), None when the layout stays.
+    moving_layout: tuple[str, str] | None = None
+
+    @property
+    def holds_back_configuration(self) -> frozenset[str]:
+        """Control-plane hosts whose etcd endpoint list a step changes: the upload leaves theirs alone."""
+        return frozenset(step.host for step in self.steps if isinstance(step, UpdateControlPlaneEndpoints))
 
     @property
     def needs_confirmation(self) -> bool:
@@ -124,5 +141,9 @@ class Plan:
         if not self.steps:
             return ["no changes: etcd membership and the cluster's identity already match the cluster file"]
         width = len(str(len(self.steps)))
-        return [f"{index:>{width}}. [{step.host}] {step.sentence}\n{' ' * (width + 2)}why: {step.why}"
+        heading = [f"moving from {self.moving_layout[0]} to {self.moving_layout[1]} etcd: members join and leave one "
+                   f"at a time; the control plane's endpoints switch before any old member leaves; the new members' "
+                   f"certificates are issued in the build folder and placed before step 1"
+                   ] if self.moving_layout else []
+        return heading + [f"{index:>{width}}. [{step.host}] {step.sentence}\n{' ' * (width + 2)}why: {step.why}"
                 for index, step in enumerate(self.steps, start=1)]

@@ -91,3 +91,12 @@ def ping_hosts(targets: Sequence[SshTarget], *, connect_timeout: int = DEFAULT_C
         return []
     with ThreadPoolExecutor(max_workers=min(len(targets), _MAX_PARALLEL)) as pool:
         return list(pool.map(lambda t: check_host(t, connect_timeout=connect_timeout, python=python), targets))
+
+
+def unreachable_reason(target: SshTarget, stderr: str) -> str:
+    """Why ssh could not reach `target`, worded as ping words it. Ansible and testinfra keep one master
+    connection per host, and ssh then sends the bastion's own errors to /dev/null: a fresh check sees them."""
+    check = check_host(target)
+    if not check.reachable and check.problem:
+        return check.problem
+    return ssh_failure(stderr, target.connection)

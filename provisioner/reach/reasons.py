@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from provisioner.cluster.bastion import parse_bastion
 from provisioner.cluster.topology import Connection
 
 # First match wins: a changed key also prints "Host key verification failed", and a refused
@@ -27,23 +28,47 @@ _SSH_REASONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# The host a line of ssh's complaint is about: [host]:port and user@host forms included.
+_NAMED_HOST = re.compile(r"connect to host (\S+) port|resolve hostname (\S+?):|"
+                         r"(?:host key is known for|Host key for) (\S+)|@(\S+?): Permission denied", re.I)
+
+
 def ssh_failure(stderr: str, connection: Connection) -> str:
-    """The reason ssh gave up (it exits 255 for its own failures, not the remote command's)."""
-    reason = None
+    """The reason ssh gave up (it exits 255 for its own failures, not the remote command's). Through a
+    bastion, a failure to reach or log in to the bastion itself is reported as the bastion's."""
+    if connection.bastion:
+        bastion = parse_bastion(connection.bastion)
+        login = bastion.login(connection.user)
+        for line in stderr.splitlines():
+            if _named_host(line) == bastion.host:
+                reason = _reason(line, bastion.user or connection.user, bastion.port)
+                if reason:
+                    return f"bastion {login}: {reason}"
+    reason = _reason(stderr, connection.user, connection.port) or "ssh failed: " + (_last_line(stderr) or "no message")
+    return f"{reason} (via bastion {login})" if connection.bastion else reason
+
+
+def _reason(stderr: str, user: str, port: int) -> str | None:
     for pattern, text in _SSH_REASONS:
         if pattern.search(stderr):
-            reason = text.format(user=connection.user, port=connection.port)
-            break
-    if reason is None:
-        reason = "ssh failed: " + (_last_line(stderr) or "no message")
-    if connection.bastion:
-        reason += f" (via bastion {connection.bastion})"
-    return reason
+            return text.format(user=user, port=port)
+    return None
+
+
+def _named_host(line: str) -> str | None:
+    match = _NAMED_HOST.search(line)
+    if match is None:
+        return None
+    named = next(group for group in match.groups() if group)
+    if named.startswith("["):  # [host]:port
+        return named[1:].partition("]")[0]
+    return named
 
 
 def sudo_failure(output: str) -> str:
     """The reason `sudo -n true` failed, from its first line of output."""
-    if re.search(r"password is required", output, re.I):
+    if re.search(r"password is required|terminal is required to read the password|Missing sudo password",
+                 output, re.I):
         return "sudo needs a password (become needs passwordless sudo)"
     if re.search(r"not found|No such file", output, re.I):
         return "sudo is not installed"

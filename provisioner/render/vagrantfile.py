@@ -21,4 +21,12 @@ def vagrantfile(topology: Topology) -> str:
             "memory": max(size.memory for size in sizes),
         })
     return render_template("Vagrantfile.j2", cluster_name=topology.name, layout=topology.layout,
-                           box=settings.box, provider=settings.provider, hosts=hosts)
+                           box=settings.box, provider=settings.provider, hosts=hosts,
+                           management_network=settings.management_network, isolated=settings.isolated,
+                           forward_mode="none" if settings.isolated else "nat",
+                           private_network_name=private_network_name(topology))
+
+
+def private_network_name(topology: Topology) -> str:
+    """The libvirt network of the cluster's addresses: one per cluster, so clusters never share one."""
+    return f"provisioner-{topology.name}"

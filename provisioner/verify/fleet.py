@@ -19,7 +19,8 @@ import testinfra  # type: ignore[import-untyped]
 
 from provisioner.cluster.topology import Connection, Topology, url_host
 from provisioner.providers.base import SshTarget
-from provisioner.reach.reasons import ssh_failure
+from provisioner.reach.ping import unreachable_reason
+from provisioner.reach.reasons import ssh_failure, sudo_failure
 from provisioner.render.inventory import ssh_options
 from provisioner.verify.expect import CannotCheck
 
@@ -61,15 +62,24 @@ class Target:
         try:
             result = self.infra.run("true")
         except RuntimeError as error:
-            self.unreachable = self._reason(error)
+            self.unreachable = unreachable_reason(self.ssh, self._stderr(error))
             return
         # With become, a sudo that wants a password fails every command the same way: say so once.
-        self.unreachable = None if result.rc == 0 else (
-            f"`true` failed with status {result.rc}: {(result.stderr or '').strip()[-200:]}")
+        said = (result.stderr or "").strip()
+        if result.rc == 0:
+            self.unreachable = None
+        elif self.connection.become and "sudo" in said:
+            self.unreachable = sudo_failure(said)
+        else:
+            self.unreachable = f"`true` failed with status {result.rc}: {said[-200:]}"
 
     def _reason(self, error: RuntimeError) -> str:
+        return ssh_failure(self._stderr(error), self.connection)
+
+    @staticmethod
+    def _stderr(error: RuntimeError) -> str:
         result = error.args[0] if error.args else None
-        return ssh_failure(str(getattr(result, "stderr", "") or error), self.connection)
+        return str(getattr(result, "stderr", "") or error)
 
 
 class Fleet:
@@ -142,6 +152,11 @@ def open_fleet(topology: Topology, ssh_targets: list[SshTarget]) -> Iterator[Fle
             shutil.rmtree(control_dir, ignore_errors=True)
 
 
+def manual_ssh(target: Target) -> str:
+    """The ssh command an operator would type to look at the host by hand."""
+    jump = f" -J {target.connection.bastion}" if target.connection.bastion else ""
+    return f"ssh{jump} -p {target.connection.port} {target.connection.user}@{target.ssh.address}"
+
+
 def _ssh_hint(target: Target) -> str:
-    return (f"ssh -p {target.connection.port} {target.connection.user}@{target.ssh.address}: is the host up, "
-            "is its key in the known_hosts file?")
+    return f"{manual_ssh(target)}: is the host up, is its key in the known_hosts file?"

@@ -68,12 +68,15 @@ class Workload:
     def __init__(self, topology: Topology, tree: Path, writer_host: str | None = None,
                  endpoints: list[str] | None = None, run_id: str | None = None, *,
                  max_seconds: float = DEFAULT_MAX_SECONDS, interval: float = DEFAULT_INTERVAL,
-                 probe: bool = True) -> None:
+                 probe: bool = True, endpoints_from: str | None = None) -> None:
         """`tree` is the rendered build folder (it says how SSH reaches the hosts, e.g. Vagrant's settings).
-        Defaults: the first control-plane host, and the etcd endpoints its control plane is configured with."""
+        Defaults: the first control-plane host, and the etcd endpoints its control plane is configured with.
+        `endpoints_from` (a file on the writer host, such as the kubeadm configuration) makes the writer
+        follow the endpoint list that file names whenever it changes."""
         self.topology = topology
         self.writer_host = writer_host or topology.control_plane_hosts[0].name
         self.endpoints = list(endpoints or topology.etcd_endpoints)
+        self.endpoints_from = endpoints_from
         self.run_id = run_id or new_run_id()
         if not _RUN_ID.fullmatch(self.run_id):
             raise ValueError(f"run_id {self.run_id!r}: expected letters, digits and _.- (at most 64)")
@@ -123,6 +126,10 @@ class Workload:
             self._balancer_macs = self._read_balancer_macs()
         self._started = True
         self._run("sh -s", stdin=self._start_script(), timeout=60)
+
+    def stop_units(self, pattern: str) -> None:
+        """Stops the writer host's workload units matching `pattern` (a run a killed process left behind)."""
+        self._run(f"systemctl stop {shlex.quote(pattern + '.service')} 2>/dev/null; true", timeout=60)
 
     def wait_for_acknowledged(self, count: int, timeout: float) -> int:
         """Waits until the writer has `count` acknowledged writes in this run; returns how many it has.
@@ -191,6 +198,15 @@ class Workload:
                     f"{name}: {error}" for name, error in errors.items()))
             time.sleep(1)
 
+    def remove_keys(self, prefix: str | None = None) -> None:
+        """Deletes this run's keys (or every key under `prefix`), through the first of the topology's (then
+        the writer's) endpoints that answers; for runs against a cluster that is kept, such as apply's
+        measurement of a move."""
+        urls = list(dict.fromkeys([*self.topology.etcd_endpoints, *self.endpoints]))
+        arguments = [*(f"--endpoint={url}" for url in urls), f"--prefix={prefix or self.prefix}",
+                     *self._client_arguments()]
+        self._run(f"{PYTHON_INTERPRETER} - {shlex.join(arguments)}", stdin=_REMOVE_KEYS, timeout=60)
+
     def check(self) -> HistoryReport:
         """Stops the writer, reads every member back and judges the history."""
         attempts = self.stop()
@@ -205,6 +221,8 @@ class Workload:
                        *(f"--endpoint={url}" for url in self.endpoints), *self._client_arguments(),
                        f"--history={self.remote_dir}/history.jsonl", f"--stop-file={self.remote_dir}/stop",
                        f"--max-seconds={self.max_seconds:g}", f"--interval={self.interval:g}"]
+        if self.endpoints_from:
+            writer_argv.append(f"--endpoints-from={self.endpoints_from}")
         lines = ["set -e",
                  f"for file in {client_files}; do test -r \"$file\" || {{ echo \"missing $file\" >&2; exit 3; }}; done",
                  f"mkdir -p {folder}", f"chmod 700 {folder}",
@@ -282,6 +300,32 @@ class Workload:
             raise WorkloadError(f"{target.host}: exit status {completed.returncode}: "
                                 f"{said[-1] if said else 'no message'}")
         return completed
+
+
+# Run on the writer host: deletes every key under --prefix through the first --endpoint that answers.
+_REMOVE_KEYS = """
+import argparse, base64, json, ssl, sys, urllib.request
+parser = argparse.ArgumentParser()
+for name in ("--cacert", "--cert", "--key", "--prefix"):
+    parser.add_argument(name, required=True)
+parser.add_argument("--endpoint", action="append", required=True)
+args = parser.parse_args()
+context = ssl.create_default_context(cafile=args.cacert)
+context.load_cert_chain(args.cert, args.key)
+end = args.prefix[:-1] + chr(ord(args.prefix[-1]) + 1)
+body = json.dumps({"key": base64.b64encode(args.prefix.encode()).decode(),
+                   "range_end": base64.b64encode(end.encode()).decode()}).encode()
+errors = []
+for url in args.endpoint:
+    try:
+        request = urllib.request.Request(url + "/v3/kv/deleterange", data=body,
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, context=context, timeout=5).read()
+        sys.exit(0)
+    except OSError as error:
+        errors.append(f"{url}: {error}")
+sys.exit("; ".join(errors))
+"""
 
 
 def _here_document(path: str, text: str) -> list[str]:

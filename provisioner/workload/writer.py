@@ -11,6 +11,10 @@ cannot have been applied: refused, unreachable, connect timeout, TLS handshake r
 request may have reached etcd: timeout waiting for the answer, connection lost, an error answer).
 
 It stops when the stop file exists or after --max-seconds, whichever comes first, so it never runs on.
+
+With --endpoints-from (the control plane's kubeadm configuration), the endpoint list is the one that file
+names, read again whenever the file changes: the writer follows the control plane's configured list as an
+API server restarted with it would (moving between layouts replaces the whole list).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -106,6 +111,12 @@ class Endpoint:
         return answer
 
 
+def configured_endpoints(text: str) -> list[str]:
+    """etcd.external.endpoints of a kubeadm configuration as this tool renders it (a block list)."""
+    found = re.search(r"^([ \t]*)endpoints:[ \t]*\n((?:\1-[ \t]*\S+[ \t]*(?:\n|$))+)", text, re.MULTILINE)
+    return re.findall(r"-\s*(\S+)", found.group(2)) if found else []
+
+
 class Writer:
     """Sticks to one endpoint and moves to the next after any attempt that was not acknowledged."""
 
@@ -115,6 +126,16 @@ class Writer:
         self.out = out
         self.current = 0
         self.seq = 0
+
+    def use(self, urls: list[str]) -> None:
+        """Writes go to these endpoints from now on (no change when they are the ones in use)."""
+        if not urls or urls == [endpoint.url for endpoint in self.endpoints]:
+            return
+        first = self.endpoints[0]
+        for endpoint in self.endpoints:
+            endpoint.close()
+        self.endpoints = [Endpoint(url, first.context, first.connect_timeout, first.request_timeout) for url in urls]
+        self.current = 0
 
     def write_one(self) -> dict[str, Any]:
         self.seq += 1
@@ -141,9 +162,32 @@ class Writer:
         return record
 
 
-def run(writer: Writer, stop_file: str, max_seconds: float, interval: float) -> None:
+class ConfiguredList:
+    """The endpoint list a file names, read again when its modification time changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.seen: float | None = None
+
+    def changed(self) -> list[str] | None:
+        try:
+            modified = os.stat(self.path).st_mtime
+            if modified == self.seen:
+                return None
+            with open(self.path, encoding="utf-8") as handle:
+                urls = configured_endpoints(handle.read())
+        except OSError:
+            return None
+        self.seen = modified
+        return urls
+
+
+def run(writer: Writer, stop_file: str, max_seconds: float, interval: float,
+        configured: ConfiguredList | None = None) -> None:
     deadline = time.monotonic() + max_seconds
     while time.monotonic() < deadline and not os.path.exists(stop_file):
+        if configured is not None and (urls := configured.changed()):
+            writer.use(urls)
         started = time.monotonic()
         record = writer.write_one()
         # After a failure the next endpoint is tried at once; a steady stream is paced by the interval.
@@ -162,6 +206,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--endpoint", action="append", required=True, help="etcd client URL; repeat, in order")
+    parser.add_argument("--endpoints-from", help="a kubeadm configuration whose etcd endpoints replace --endpoint "
+                                                 "while it names any, read again when it changes")
     parser.add_argument("--cacert", required=True)
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
@@ -180,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     endpoints = [Endpoint(url, context, arguments.connect_timeout, arguments.request_timeout)
                  for url in arguments.endpoint]
     with open(arguments.history, "a", encoding="utf-8") as out:
-        run(Writer(endpoints, arguments.run_id, out), arguments.stop_file, arguments.max_seconds, arguments.interval)
-    for endpoint in endpoints:
+        writer = Writer(endpoints, arguments.run_id, out)
+        configured = ConfiguredList(arguments.endpoints_from) if arguments.endpoints_from else None
+        run(writer, arguments.stop_file, arguments.max_seconds, arguments.interval, configured)
+    for endpoint in writer.endpoints:
         endpoint.close()
     return 0
 

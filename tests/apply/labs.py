@@ -91,11 +91,16 @@ class LabCluster:
         return run_cli(*arguments, *(["--report", str(report)] if report else []))
 
     def ssh(self, host: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(self.lab.ssh_command(host, [command]), capture_output=True, text=True, timeout=120,
-                                check=False)
-        if check:
-            assert result.returncode == 0, f"{host}: `{command}` failed: {result.stderr.strip()}"
-        return result
+        return run_on(self.lab, host, command, check)
+
+
+def run_on(lab: Lab, host: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`command` on a lab machine as root, over the lab's own SSH access (through its bastion if any)."""
+    result = subprocess.run(lab.ssh_command(host, [command]), capture_output=True, text=True, timeout=120,
+                            check=False)
+    if check:
+        assert result.returncode == 0, f"{host}: `{command}` failed: {result.stderr.strip()}"
+    return result
 
 
 def changed_per_host(report: Path) -> dict[str, int]:

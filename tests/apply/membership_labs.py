@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,26 +125,37 @@ class MembershipLab:
 
 
 @contextmanager
+def polling(poll: Callable[[], None], every: float = 0.5) -> Iterator[None]:
+    """Calls `poll` every `every` seconds in a thread while the block runs."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            poll()
+            stop.wait(every)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+@contextmanager
 def cluster_ids_seen(lab: MembershipLab, hosts: list[str]) -> Iterator[set[int]]:
     """Polls every host's member while the block runs; the set of cluster IDs any of them reported."""
     seen: set[int] = set()
-    stop = threading.Event()
 
     def poll() -> None:
-        while not stop.is_set():
-            for host in hosts:
-                status = lab.status(host)
-                if status:
-                    seen.add(status["cluster_id"])
-            stop.wait(0.5)
+        for host in hosts:
+            status = lab.status(host)
+            if status:
+                seen.add(status["cluster_id"])
 
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    try:
+    with polling(poll):
         yield seen
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def apply_killed_at(lab: MembershipLab, line_part: str, *extra: str) -> str:

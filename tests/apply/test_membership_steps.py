@@ -3,6 +3,7 @@ each step sends, that it skips work already done, and that data is moved aside, 
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ from provisioner.apply.membership import StepRunner
 from provisioner.cluster.topology import Connection
 from provisioner.errors import StepFailed
 from provisioner.facts.model import ClusterFacts
-from provisioner.plan.steps import AddLearner, RemoveMember, StopAndArchive
+from provisioner.plan.steps import (
+    AddLearner,
+    RemoveMember,
+    RemoveMemberCertificates,
+    StopAndArchive,
+    UpdateControlPlaneEndpoints,
+)
 from provisioner.providers.base import SshTarget
 from provisioner.reach.remote import Completed
 from tests.plan.builders import CAS, member_id, peer_url, record, running, topology
@@ -80,3 +87,30 @@ def test_stopping_a_member_moves_its_data_aside_and_deletes_nothing(sent: list[t
     assert "systemctl disable --now" in script
     assert "mv /var/lib/etcd /var/lib/etcd.removed-$stamp" in script
     assert "rm -rf" not in script and "rm -r " not in script
+
+
+def test_the_endpoint_step_places_the_rendered_kubeadm_configuration_and_the_api_server_flag(
+        sent: list[tuple[str, str]], tmp_path: Path) -> None:
+    rendered = tmp_path / "hosts" / "cp1" / "kubeadm.yaml"
+    rendered.parent.mkdir(parents=True)
+    rendered.write_text("etcd:\n  external:\n    endpoints:\n    - https://10.0.0.21:2379\n")
+    facts = running(topology(etcd_hosts=4), THREE, record(THREE))
+    step = UpdateControlPlaneEndpoints("cp1", "why", endpoints=("https://10.0.0.21:2379",))
+    _runner(facts, tmp_path).run(step, facts)  # the facts name no list: nothing left to wait for
+    (host, script), = sent
+    assert host == "cp1"
+    encoded = base64.b64encode(rendered.read_bytes()).decode()
+    assert f"echo {encoded} | base64 -d > /etc/kubernetes/provisioner/kubeadm.yaml.tmp" in script
+    assert "chmod 0600 /etc/kubernetes/provisioner/kubeadm.yaml.tmp" in script
+    assert "if [ -f /etc/kubernetes/manifests/kube-apiserver.yaml ]; then sed -i" in script
+    assert "--etcd-servers=https://10.0.0.21:2379#" in script
+
+
+def test_a_host_that_left_loses_its_server_and_peer_certificates_only(sent: list[tuple[str, str]],
+                                                                     tmp_path: Path) -> None:
+    facts = running(topology(etcd_hosts=4), THREE, record(THREE), extra_hosts=("etcd5",))
+    _runner(facts, tmp_path).run(RemoveMemberCertificates("etcd5", "why"), facts)
+    (host, script), = sent
+    assert host == "etcd5"
+    assert script == ("rm -f /etc/etcd/pki/server.crt /etc/etcd/pki/server.key /etc/etcd/pki/peer.crt "
+                      "/etc/etcd/pki/peer.key")

@@ -66,7 +66,7 @@ def cluster_file(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
     connection = lab.connection
     data = {"name": NAME, "layout": "stacked",
             "endpoint": {"address": ENDPOINT, "port": 6443, "load_balancer": "external"},
-            "ssh": {"user": connection.user, "port": connection.port, "private_key": str(connection.private_key),
+            "ssh": {"user": "root", "port": 22, "private_key": str(connection.private_key),
                     "known_hosts": str(connection.known_hosts)},
             "hosts": [{"name": host.name, "address": str(host.address), "roles": ["control_plane"]} for host in HOSTS]}
     path = tmp_path_factory.mktemp("kubeconfig") / "cluster.yaml"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.facts.model import KubeadmFacts
+from provisioner.facts.model import ClusterFacts, KubeadmFacts
 from provisioner.plan.planner import plan_changes, plan_replace
 from provisioner.plan.steps import Plan
 from tests.plan.builders import (
@@ -117,7 +117,49 @@ def control_plane_endpoints_follow_membership() -> Plan:
     return plan_changes(wanted, record(THREE, control_plane_initialized=True), facts, CAS)
 
 
+STACKED = ["cp1", "cp2", "cp3"]
+
+
+def configured(facts: ClusterFacts, members: list[str], lists: list[str]) -> ClusterFacts:
+    """Control-plane hosts configured with `lists`' client URLs; `members` hold server and peer certificates."""
+    for host in facts.hosts:
+        if host.host.startswith("cp"):
+            facts = changed(facts, host.host, kubeadm=KubeadmFacts(
+                configured_etcd_endpoints=tuple(client_url(n) for n in lists)))
+    for name in members:
+        facts = changed(facts, name, member_certificates=True)
+    return facts
+
+
+def move_stacked_to_external() -> Plan:
+    """layout: stacked -> external, etcd1-3 added to the file; cp2 leads."""
+    wanted = topology("external", control_plane=3, etcd_hosts=3)
+    recorded = record(STACKED, layout="stacked")
+    facts = configured(running(wanted, STACKED, recorded, leader="cp2"), STACKED, STACKED)
+    return plan_changes(wanted, recorded, facts, CAS)
+
+
+def move_external_to_stacked() -> Plan:
+    """layout: external -> stacked, the etcd hosts dropped from the file; etcd1 leads."""
+    wanted = topology("stacked", control_plane=3)
+    recorded = record(THREE)
+    facts = configured(running(wanted, THREE, recorded, extra_hosts=tuple(THREE)), THREE, THREE)
+    return plan_changes(wanted, recorded, facts, CAS)
+
+
+def resume_a_move_after_the_first_old_member_left() -> Plan:
+    """Killed after cp1 was stopped, before its certificates went: the new members vote, the
+    control plane names them, leadership has moved to etcd1."""
+    wanted = topology("external", control_plane=3, etcd_hosts=3)
+    recorded = record(STACKED, layout="stacked")
+    facts = running(wanted, ["cp2", "cp3", *THREE], recorded, leader="etcd1")
+    facts = configured(facts, ["cp1", "cp2", "cp3", *THREE], THREE)
+    facts = changed(facts, "cp1", data_has_member=False, record=None)
+    return plan_changes(wanted, recorded, facts, CAS)
+
+
 SCENARIOS: dict[str, Callable[[], Plan]] = {f.__name__: f for f in (
+    move_stacked_to_external, move_external_to_stacked, resume_a_move_after_the_first_old_member_left,
     new_cluster, nothing_to_do, scale_external_3_to_5, scale_external_5_to_3_leader_leaving, scale_stacked_1_to_3,
     scale_external_3_to_1, resume_after_member_add, resume_before_promote, resume_after_member_remove,
     replace_member_whose_data_is_gone, replace_the_leader_while_it_runs, adopt_a_running_cluster_without_record,
@@ -154,3 +196,15 @@ def test_the_leader_is_moved_to_a_member_that_stays_before_its_removal() -> None
     moved = next(i for i, line in enumerate(lines) if "move etcd leadership from etcd5 to etcd1" in line)
     removed = next(i for i, line in enumerate(lines) if f"remove etcd member etcd5 (ID {member_id('etcd5')})" in line)
     assert moved < removed
+
+
+def test_a_move_switches_the_control_plane_before_the_first_old_member_leaves() -> None:
+    lines = move_stacked_to_external().lines()
+    assert lines[0].startswith("moving from stacked to external etcd")
+    last_promotion = max(i for i, line in enumerate(lines) if "promote etcd" in line)
+    switches = [i for i, line in enumerate(lines) if "update the etcd endpoints" in line]
+    leadership = next(i for i, line in enumerate(lines) if "move etcd leadership from cp2 to etcd1" in line)
+    first_removal = next(i for i, line in enumerate(lines) if "remove etcd member" in line)
+    assert len(switches) == 3 and last_promotion < min(switches) and max(switches) < leadership < first_removal
+    assert move_stacked_to_external().needs_confirmation
+    assert move_stacked_to_external().holds_back_configuration == {"cp1", "cp2", "cp3"}

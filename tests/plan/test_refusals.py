@@ -48,12 +48,25 @@ def test_a_changed_data_dir() -> None:
                     "/srv/etcd; moving the data is not supported: put etcd.data_dir back to /var/lib/etcd")
 
 
-def test_a_layout_change() -> None:
+def test_a_move_between_layouts_with_a_member_down_would_pass_without_quorum() -> None:
+    stacked = ["cp1", "cp2", "cp3"]
+    wanted = topology("external", control_plane=3, etcd_hosts=3)
+    recorded = record(stacked, layout="stacked")
+    facts = changed(running(wanted, stacked, recorded), "cp3", etcd_active=False, status=None, members=None)
+    line = refused(plan_changes(wanted, recorded, facts, CAS))
+    assert line == ("cluster.yaml: layout: moving from stacked to external etcd needs every member healthy, but cp3 "
+                    "do not answer: with a member down the move would pass through a moment without quorum; bring "
+                    "it back (or `provisioner etcd replace` it) first")
+
+
+def test_a_move_between_layouts_while_no_member_answers() -> None:
     wanted = topology("stacked", control_plane=3)
-    recorded = record(["cp1", "cp2", "cp3"])  # recorded external
-    line = refused(plan_changes(wanted, recorded, running(wanted, ["cp1", "cp2", "cp3"], recorded), CAS))
-    assert "layout: the cluster was built external, the file says stacked; moving between layouts is not " \
-           "supported yet" in line
+    recorded = record(THREE)
+    facts = everywhere(running(wanted, THREE, recorded, extra_hosts=tuple(THREE)), etcd_active=False, status=None,
+                       members=None)
+    line = refused(plan_changes(wanted, recorded, facts, CAS))
+    assert line == ("cluster.yaml: layout: moving from external to stacked etcd needs the running cluster, but no "
+                    "etcd member answers: start it first")
 
 
 def test_a_build_folder_whose_ca_is_not_the_recorded_one() -> None:

@@ -1,18 +1,17 @@
-"""`vagrant up|down` around a stand-in `vagrant` (no hypervisor here): which commands run where, and the
-SSH settings recorded from the ssh-config it prints. The real binary is covered by test_vagrant_validate."""
+"""What real VMs cannot show quickly: errors Vagrant prints (through a stand-in `vagrant`), host keys of
+re-created VMs, edited or missing records. Real VMs (`vagrant up`, apply, verify, `vagrant down`) are
+test_vagrant_vms; the Vagrantfile against the real binary is test_vagrant_validate."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -21,7 +20,8 @@ from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Connection, Topology
 from provisioner.errors import StepFailed, UsageError
 from provisioner.providers import SshTarget, VagrantProvider, ssh_targets
-from provisioner.providers.vagrant import KNOWN_HOSTS_FILE, SETTINGS_FILE
+from provisioner.providers.vagrant import KNOWN_HOSTS_FILE, SETTINGS_FILE, VM_SSH_TIMEOUT_SECONDS, parse_ssh_config
+from provisioner.providers.vagrant.record import forget_all, record_machines
 from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,10 +66,6 @@ def fake_vagrant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return log
 
 
-def _calls(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
 def _topology() -> Topology:
     return load_topology(CLUSTER)[0]
 
@@ -95,53 +91,41 @@ def _known(known_hosts: Path, name: str) -> bool:
 _KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
 
-def test_up_runs_vagrant_in_the_build_folder_and_records_vagrants_ssh_settings(fake_vagrant: Path,
-                                                                               tmp_path: Path) -> None:
+def _record(out: Path, machine_ids: dict[str, str] | None = None) -> None:
+    """What `vagrant up` leaves for the provider to read: each VM's id, and its ssh-config."""
+    for name in ("cp1", "cp2", "cp3"):
+        folder = out / ".vagrant" / "machines" / name / "libvirt"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "id").write_text((machine_ids or {}).get(name, f"id-{name}"))
+    record_machines(out, "libvirt", parse_ssh_config((FIXTURES / "libvirt.ssh-config").read_text()))
+
+
+def test_recorded_settings_replace_the_cluster_files_until_they_are_forgotten(tmp_path: Path) -> None:
     out = tmp_path / "build"
-    targets = _provider(out).up()
-
-    assert [(c["args"], c["cwd"], c["provider"]) for c in _calls(fake_vagrant)] == [
-        (["up", "--provider", "libvirt", "cp1", "cp2", "cp3"], str(out), "libvirt"),
-        (["ssh-config", "cp1", "cp2", "cp3"], str(out), "libvirt"),
-    ]
-    known_hosts = str(out / KNOWN_HOSTS_FILE)
-    assert targets[1] == SshTarget("cp2", "192.168.121.212", Connection(
-        user="vagrant", port=22, accept_new_host_keys=True, become=True,
-        private_key="/home/ops/clusters/lab/build/.vagrant/machines/cp2/libvirt/private_key",
-        known_hosts=known_hosts, bastion=None))
-    # The cluster file's admin user, known_hosts and bastion are for the real servers, not the VMs.
-    assert {t.connection.user for t in targets} == {"vagrant"}
-    assert {t.connection.bastion for t in targets} == {None}
-    recorded = yaml.safe_load((out / SETTINGS_FILE).read_text())
-    assert recorded["provider"] == "libvirt"
-    assert recorded["hosts"]["cp1"]["machine_id"] == "id-cp1"
-    assert recorded["hosts"]["cp1"]["accept_new_host_keys"] is True
-    assert (out / SETTINGS_FILE).read_text().startswith("# Written by `provisioner vagrant up`")
-
-
-def test_build_folder_targets_are_vagrants_while_recorded_and_the_cluster_files_after_down(
-        fake_vagrant: Path, tmp_path: Path) -> None:
-    out = tmp_path / "build"
-    provider = _provider(out)
-    provider.up()
+    out.mkdir()
+    _record(out)
     assert [(t.host, t.address, t.connection.user) for t in ssh_targets(_topology(), out)] == [
         ("cp1", "192.168.121.47", "vagrant"),
         ("cp2", "192.168.121.212", "vagrant"),
         ("cp3", "192.168.121.9", "vagrant"),
     ]
+    known_hosts = str(out / KNOWN_HOSTS_FILE)
+    # The cluster file's admin user, known_hosts and bastion are for the real servers, not the VMs.
+    assert ssh_targets(_topology(), out)[1] == SshTarget("cp2", "192.168.121.212", Connection(
+        user="vagrant", port=22, accept_new_host_keys=True, become=True,
+        private_key="/home/ops/clusters/lab/build/.vagrant/machines/cp2/libvirt/private_key",
+        known_hosts=known_hosts, bastion=None, timeout=VM_SSH_TIMEOUT_SECONDS))
+    assert yaml.safe_load((out / SETTINGS_FILE).read_text())["hosts"]["cp1"]["machine_id"] == "id-cp1"
 
-    provider.down()
-    assert _calls(fake_vagrant)[-1]["args"] == ["destroy", "--force"]
-    assert not (out / SETTINGS_FILE).exists()
+    forget_all(out)
     first = ssh_targets(_topology(), out)[0]
     assert (first.address, first.connection.user, first.connection.bastion) == (
         "10.30.0.11", "admin", "jump@bastion.example.net")
 
 
-def test_host_keys_are_kept_for_the_same_vm_and_forgotten_when_it_is_recreated(
-        fake_vagrant: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_host_keys_are_kept_for_the_same_vm_and_forgotten_when_it_is_recreated(tmp_path: Path) -> None:
     out = tmp_path / "build"
-    provider = _provider(out)
+    out.mkdir()
     known_hosts = out / KNOWN_HOSTS_FILE
 
     def remember_all() -> None:
@@ -149,30 +133,30 @@ def test_host_keys_are_kept_for_the_same_vm_and_forgotten_when_it_is_recreated(
                                f"192.168.121.9 {_KEY}\n")
 
     remember_all()
-    provider.up()  # no record yet: whatever answered on these addresses before is not trusted
+    _record(out)  # no record yet: whatever answered on these addresses before is not trusted
     assert not any(_known(known_hosts, a) for a in ("192.168.121.47", "192.168.121.212", "192.168.121.9"))
 
     remember_all()
-    provider.up()  # the same VMs: their keys stay, so checking stays strict
+    _record(out)  # the same VMs: their keys stay, so checking stays strict
     assert all(_known(known_hosts, a) for a in ("192.168.121.47", "192.168.121.212", "192.168.121.9"))
 
-    monkeypatch.setenv("FAKE_VAGRANT_ID_cp2", "id-cp2-recreated")
-    provider.up()  # cp2 (a hashed entry) was re-created: only its key goes
+    _record(out, {"cp2": "id-cp2-recreated"})  # cp2 (a hashed entry) was re-created: only its key goes
     assert _known(known_hosts, "192.168.121.47")
     assert not _known(known_hosts, "192.168.121.212")
     assert _known(known_hosts, "192.168.121.9")
     assert not known_hosts.with_name(KNOWN_HOSTS_FILE + ".old").exists()
 
-    provider.down()
+    forget_all(out)
     assert not known_hosts.exists()
 
 
-def test_targets_before_up_or_for_a_host_without_vm_is_a_usage_error(fake_vagrant: Path, tmp_path: Path) -> None:
+def test_targets_before_up_or_for_a_host_without_vm_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / "build"
-    provider = _provider(out)
+    out.mkdir()
+    provider = VagrantProvider(_topology(), out)
     with pytest.raises(UsageError, match="run `provisioner vagrant up` first"):
         provider.targets()
-    provider.up()
+    _record(out)
     recorded = yaml.safe_load((out / SETTINGS_FILE).read_text())
     del recorded["hosts"]["cp3"]
     (out / SETTINGS_FILE).write_text(yaml.safe_dump(recorded))
@@ -180,13 +164,13 @@ def test_targets_before_up_or_for_a_host_without_vm_is_a_usage_error(fake_vagran
         provider.targets()
 
 
-def test_an_edited_settings_file_that_no_longer_fits_is_a_usage_error(fake_vagrant: Path, tmp_path: Path) -> None:
+def test_an_edited_settings_file_that_no_longer_fits_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / "build"
-    provider = _provider(out)
-    provider.up()
+    out.mkdir()
+    _record(out)
     (out / SETTINGS_FILE).write_text("provider: libvirt\nhosts: {cp1: {address: 10.0.0.1, port: '22'}}\n")
     with pytest.raises(UsageError, match=r"vagrant-ssh\.yml is not readable"):
-        provider.targets()
+        VagrantProvider(_topology(), out).targets()
 
 
 def test_a_failing_vagrant_up_stops_before_anything_is_recorded(fake_vagrant: Path, tmp_path: Path,
@@ -206,31 +190,6 @@ def test_a_vm_missing_from_ssh_config_is_named(fake_vagrant: Path, tmp_path: Pat
     with pytest.raises(StepFailed) as failure:
         _provider(tmp_path / "build").up()
     assert failure.value.host == "cp3"
-
-
-def test_cli_up_renders_starts_and_records_then_down_destroys(fake_vagrant: Path, tmp_path: Path) -> None:
-    out = tmp_path / "build"
-    up = run_cli("vagrant", "up", str(CLUSTER), "--out", str(out))
-    assert up.exit_code == 0, up.stderr
-    assert (out / "Vagrantfile").is_file()
-    assert (out / SETTINGS_FILE).is_file()
-    assert "192.168.121.212" in up.stdout and "provisioner ping" in up.stdout
-
-    down = run_cli("vagrant", "down", str(CLUSTER), "--out", str(out))
-    assert down.exit_code == 0, down.stderr
-    assert [c["args"][0] for c in _calls(fake_vagrant)] == ["up", "ssh-config", "destroy"]
-    assert not (out / SETTINGS_FILE).exists()
-
-
-def test_the_rendered_tree_does_not_depend_on_vagrants_settings(fake_vagrant: Path, tmp_path: Path) -> None:
-    out = tmp_path / "build"
-    assert run_cli("vagrant", "up", str(CLUSTER), "--out", str(out)).exit_code == 0
-    inventory = yaml.safe_load((out / "inventory.yml").read_text())["all"]["hosts"]
-    assert inventory["cp1"]["ansible_host"] == "10.30.0.11", "the cluster file's address, not the VM's"
-    again = run_cli("render", str(CLUSTER), "--out", str(out))
-    assert again.exit_code == 0 and "0 written" in again.stdout
-    # The commands that contact hosts are the ones that reach the VMs where Vagrant says.
-    assert ssh_targets(_topology(), out)[0].address == "192.168.121.47"
 
 
 @pytest.mark.parametrize("command", ["up", "down"])

@@ -59,15 +59,31 @@ def _an_interface() -> str:
 
 
 def test_keepalived_accepts_every_load_balancer_config(tree: Path, tmp_path: Path) -> None:
-    keepalived = _needs("keepalived")
     configs = sorted(tree.glob("hosts/*/keepalived.conf"))
     assert len(configs) == 2
+    _check_keepalived(configs, tmp_path)
+
+
+def test_keepalived_accepts_the_config_of_a_single_load_balancer(tmp_path: Path) -> None:
+    data = yaml.safe_load((EXAMPLES / "lab-stacked" / "cluster.yaml").read_text())
+    data["hosts"] = [host for host in data["hosts"] if host["name"] != "lb2"]
+    cluster_file = tmp_path / "cluster.yaml"
+    cluster_file.write_text(yaml.safe_dump(data))
+    render(load_topology(cluster_file)[0], tmp_path / "build")
+    config = tmp_path / "build" / "hosts" / "lb1" / "keepalived.conf"
+    assert "unicast_peer" not in config.read_text()
+    _check_keepalived([config], tmp_path)
+
+
+def _check_keepalived(configs: list[Path], tmp_path: Path) -> None:
+    keepalived = _needs("keepalived")
     for config in configs:
         # The rendered config names the script at its place on the host and the lab machines' interface;
         # point them at the rendered copy and at an interface this machine has.
         script = config.parent / "check_haproxy.sh"
         text = config.read_text().replace("/etc/keepalived/check_haproxy.sh", str(script))
-        text = text.replace("/etc/keepalived/provisioner-auth.conf", str(tree / "secrets/keepalived-auth.conf"))
+        rendered = config.parent.parent.parent  # hosts/<name>/keepalived.conf
+        text = text.replace("/etc/keepalived/provisioner-auth.conf", str(rendered / "secrets/keepalived-auth.conf"))
         text = text.replace("interface host0", f"interface {_an_interface()}")
         local = tmp_path / f"{config.parent.name}.conf"
         local.write_text(text)

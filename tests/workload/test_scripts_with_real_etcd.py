@@ -36,12 +36,13 @@ def etcd(tmp_path: Path) -> Iterator[LocalEtcd]:
 
 
 def start_writer(etcd: LocalEtcd, folder: Path, endpoints: list[str], run_id: str,
-                 max_seconds: float = 60) -> subprocess.Popen[bytes]:
+                 max_seconds: float = 60, *extra: str) -> subprocess.Popen[bytes]:
     client = etcd.apiserver_client
     return subprocess.Popen([
         PYTHON, writer.__file__, f"--run-id={run_id}", *(f"--endpoint={url}" for url in endpoints),
         f"--cacert={client.ca}", f"--cert={client.cert}", f"--key={client.key}",
-        f"--history={folder / 'history.jsonl'}", f"--stop-file={folder / 'stop'}", f"--max-seconds={max_seconds}"])
+        f"--history={folder / 'history.jsonl'}", f"--stop-file={folder / 'stop'}", f"--max-seconds={max_seconds}",
+        *extra])
 
 
 def acknowledged(folder: Path) -> int:
@@ -96,6 +97,46 @@ def test_the_writer_fails_over_rides_out_a_crash_and_loses_nothing(etcd: LocalEt
     assert gap is not None and gap.seconds >= 1.5 and gap.start <= killed + 0.1
     assert any(window.start <= killed + 0.1 and window.end >= restarted - 0.1 for window in report.failure_windows)
     assert sum(report.writes_per_bucket) == report.acknowledged
+
+
+def kubeadm_configuration(endpoints: list[str]) -> str:
+    listed = "".join(f"    - {url}\n" for url in endpoints)
+    return f"kind: ClusterConfiguration\netcd:\n  external:\n    endpoints:\n{listed}    caFile: /ca.crt\n"
+
+
+def test_the_writer_follows_the_endpoint_list_its_kubeadm_configuration_names(etcd: LocalEtcd,
+                                                                             tmp_path: Path) -> None:
+    refusing = f"https://127.0.0.1:{free_port()}"
+    configuration = tmp_path / "kubeadm.yaml"
+    configuration.write_text(kubeadm_configuration([etcd.url]))
+    process = start_writer(etcd, tmp_path, [refusing], "follow", 60, f"--endpoints-from={configuration}")
+    try:
+        wait_for(tmp_path, 20)
+        switched = time.time()
+        configuration.write_text(kubeadm_configuration([refusing]))
+        os.utime(configuration, (switched + 1, switched + 1))  # a new mtime even within the clock's resolution
+        time.sleep(1)
+        configuration.write_text(kubeadm_configuration([etcd.url]))
+        os.utime(configuration, (switched + 2, switched + 2))
+        wait_for(tmp_path, acknowledged(tmp_path) + 20)
+        (tmp_path / "stop").touch()
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+    attempts = parse_attempts((tmp_path / "history.jsonl").read_text().splitlines(keepends=True))
+    # The list on the command line is never used while the file names one; the file's changes are.
+    assert attempts[0].endpoint == etcd.url and attempts[0].acknowledged
+    while_refusing = [a for a in attempts if a.endpoint == refusing]
+    assert while_refusing and all(a.outcome == "failed" for a in while_refusing)
+    assert all(a.sent > switched for a in while_refusing)
+    assert attempts[-1].endpoint == etcd.url and attempts[-1].acknowledged
+
+
+def test_the_endpoints_of_a_rendered_kubeadm_configuration_are_read_in_order() -> None:
+    rendered = Path(__file__).parents[1] / "render/golden/lab-external/hosts/cp1/kubeadm.yaml"
+    assert writer.configured_endpoints(rendered.read_text()) == [
+        "https://198.18.0.21:2379", "https://198.18.0.22:2379", "https://198.18.0.23:2379"]
+    assert writer.configured_endpoints("kind: InitConfiguration\n") == []
 
 
 def test_the_writer_stops_by_itself_after_max_seconds(etcd: LocalEtcd, tmp_path: Path) -> None:

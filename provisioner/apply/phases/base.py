@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.events import HostResult
 from provisioner.apply.live import LiveState
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession, RunOutcome
@@ -56,14 +58,17 @@ class PlaybookPhase(Phase):
         raise_for_failures(self.title, context.run_playbook(self.playbook))
 
 
-def raise_for_failures(title: str, outcome: RunOutcome) -> None:
-    """One StepFailed naming the first host that failed and the task it failed in."""
+def raise_for_failures(title: str, outcome: RunOutcome,
+                       explain: Callable[[HostResult], str] | None = None) -> None:
+    """One StepFailed naming the first host that failed and the task it failed in; `explain` words the
+    reason (default: Ansible's message in one line)."""
     failures = outcome.failures
     if failures:
         first = failures[0]
         others = sorted({failure.host for failure in failures} - {first.host})
         also = f" (also failed: {', '.join(others)})" if others else ""
-        raise StepFailed(f"{title} ({first.task})", first.host, first.reason + also)
+        reason = explain(first) if explain else first.reason
+        raise StepFailed(f"{title} ({first.task})", first.host, reason + also)
     if outcome.status != "successful":
         raise StepFailed(title, None, f"ansible-playbook {outcome.status} (exit {outcome.rc}); "
                                       f"its output is in {outcome.artifact_dir / 'stdout'}")

@@ -1,9 +1,16 @@
-"""Change etcd membership: the plan's steps, one at a time, with facts gathered again after each."""
+"""Change etcd membership: the plan's steps, one at a time, with facts gathered again after each.
+
+A move between layouts is also measured: a writer on a control-plane host, following the endpoint
+list that host is configured with, writes through the whole move; apply reports the move's duration,
+the longest time without an acknowledged write and whether any acknowledged write went missing."""
 
 from __future__ import annotations
 
+import time
+
 from provisioner.apply.membership import StepRunner
 from provisioner.apply.phases.base import ApplyContext, Phase
+from provisioner.apply.write_probe import MoveMeasurement
 from provisioner.cluster.record import tree_cas
 
 
@@ -20,6 +27,13 @@ class ChangeMembership(Phase):
                             tree_cas(context.tree), context.display.note)
         facts = live.facts
         steps = context.plan.steps
-        for index, step in enumerate(steps, start=1):
-            context.display.note(f"({index}/{len(steps)}) [{step.host}] {step.sentence}")
-            facts = runner.run(step, facts)
+        measurement = MoveMeasurement.start(context.topology, context.tree, facts, context.display.note) \
+            if context.plan.moving_layout else None
+        started = time.monotonic()
+        try:
+            for index, step in enumerate(steps, start=1):
+                context.display.note(f"({index}/{len(steps)}) [{step.host}] {step.sentence}")
+                facts = runner.run(step, facts)
+        finally:
+            if measurement is not None:
+                measurement.finish(time.monotonic() - started)

@@ -65,3 +65,16 @@ def bridge_address(subnet: ipaddress.IPv4Network, hosts: Sequence[LabHost]) -> i
         if candidate not in taken:
             return candidate
     raise LabError(f"no free address is left in {subnet} for this machine's end of the lab bridge")
+
+
+def front_subnet(bastion: ipaddress.IPv4Address, subnet: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+    """The /24 in front of a lab's bastion: in the lab range, and another network than the hosts'."""
+    if bastion not in LAB_RANGE:
+        raise LabError(f"bastion address {bastion} is outside {LAB_RANGE}, the only range lab machines may use")
+    front = ipaddress.IPv4Network(f"{bastion}/{SUBNET_PREFIX}", strict=False)
+    if front == subnet:
+        raise LabError(f"bastion address {bastion} is in the hosts' network {subnet}: a bastion stands in front "
+                       "of the hosts, give it an address in another /24 of 198.18.0.0/15")
+    if bastion in (front.network_address, front.broadcast_address):
+        raise LabError(f"bastion address {bastion} is the network or broadcast address of {front}")
+    return front

@@ -36,7 +36,7 @@ ROLE_PACKAGES = ("etcd-client", "etcd-server", "haproxy", "keepalived")
 ROLE_UNITS = ("etcd.service", "haproxy.service", "keepalived.service")
 # Timers that would only fail or churn in a machine without internet or real disks.
 QUIET_UNITS = ("apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "fstrim.timer")
-# Bump when `_customize` changes, so cached images built the old way are replaced.
+# Bump when `make_shareable` or the lab's own additions change, so cached images built the old way are replaced.
 RECIPE_VERSION = 1
 BUILD_TIMEOUT_SECONDS = 1800
 
@@ -59,19 +59,30 @@ def image_rootfs(cache_root: Path, spec: ImageSpec) -> Path:
 def ensure_image(cache_root: Path, spec: ImageSpec, progress: Callable[[str], None]) -> Path:
     """The image's root file system, built first if no complete image for `spec` exists yet."""
     rootfs = image_rootfs(cache_root, spec)
-    if rootfs.is_dir():
-        return rootfs
-    images = rootfs.parent.parent
-    images.mkdir(parents=True, exist_ok=True)
-    with _build_lock(images):
-        if rootfs.is_dir():  # another process built it while we waited for the lock
-            return rootfs
+
+    def build(images: Path) -> None:
         _remove_abandoned_builds(images)
-        progress(f"building the Debian {spec.suite} image with debootstrap (once; about a minute)")
-        started = time.monotonic()
         _build(images, spec)
-        progress(f"image built in {time.monotonic() - started:.0f}s: {rootfs.parent}")
-    return rootfs
+
+    return build_once(rootfs, f"the Debian {spec.suite} image with debootstrap (once; about a minute)", build,
+                      progress)
+
+
+def build_once(result: Path, what: str, build: Callable[[Path], None], progress: Callable[[str], None]) -> Path:
+    """`result` (a cache entry two levels under its cache folder), made by `build(cache folder)` unless it
+    exists: under the folder's lock, so concurrent callers build it once."""
+    if result.exists():
+        return result
+    folder = result.parent.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with build_lock(folder):
+        if result.exists():  # another process built it while we waited for the lock
+            return result
+        progress(f"building {what}")
+        started = time.monotonic()
+        build(folder)
+        progress(f"built in {time.monotonic() - started:.0f}s: {result.parent}")
+    return result
 
 
 def _build(images: Path, spec: ImageSpec) -> None:
@@ -86,7 +97,9 @@ def _build(images: Path, spec: ImageSpec) -> None:
             kept = images / f"failed-{spec.key}.log"
             shutil.copyfile(log, kept)
             raise LabError(f"debootstrap {spec.suite} failed ({last_line(log.read_text())}); log: {kept}")
-        _customize(building / "rootfs")
+        make_shareable(building / "rootfs")
+        (building / "rootfs/etc/ssh/sshd_config.d/provisioner-lab.conf").write_text(
+            "# Only the per-machine key the lab writes before boot.\nHostKey /etc/ssh/ssh_host_ed25519_key\n")
         (building / "image.json").write_text(json.dumps(
             {"suite": spec.suite, "packages": sorted(set(spec.packages)), "recipe": RECIPE_VERSION},
             indent=2) + "\n")
@@ -129,8 +142,9 @@ def _discard(building: Path) -> None:
     mounts.remove_tree(building)
 
 
-def _customize(rootfs: Path) -> None:
-    """Turns a fresh debootstrap into something every machine can share."""
+def make_shareable(rootfs: Path) -> None:
+    """Turns a fresh Debian root file system into something every machine can share (lab machines and
+    the Vagrant box alike): role services off, no machine id, no host keys, no resolver."""
     # Package postinst scripts enable their services; the tool enables them when it configures them.
     present = [unit for unit in ROLE_UNITS + QUIET_UNITS if _unit_file(rootfs, unit) is not None]
     run(["systemctl", f"--root={rootfs}", "disable", *present])
@@ -142,9 +156,7 @@ def _customize(rootfs: Path) -> None:
     # Host keys are made per machine, never shared through the image.
     for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
-    (rootfs / "etc/ssh/sshd_config.d/provisioner-lab.conf").write_text(
-        "# Only the per-machine key the lab writes before boot.\nHostKey /etc/ssh/ssh_host_ed25519_key\n")
-    # No resolver is reachable from a machine; lab host names come from /etc/hosts.
+    # No resolver is reachable from a machine; host names come from /etc/hosts.
     (rootfs / "etc/resolv.conf").unlink(missing_ok=True)
     (rootfs / "etc/resolv.conf").write_text("")
     for package in (rootfs / "var/cache/apt/archives").glob("*.deb"):
@@ -165,7 +177,7 @@ def _remove_abandoned_builds(images: Path) -> None:
 
 
 @contextmanager
-def _build_lock(images: Path) -> Iterator[None]:
+def build_lock(images: Path) -> Iterator[None]:
     with (images / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

@@ -26,7 +26,14 @@ def public_key(private_key: Path) -> str:
     return " ".join(private_key.with_suffix(".pub").read_text().split()[:2])
 
 
-def write_known_hosts(path: Path, entries: Iterable[tuple[str, ipaddress.IPv4Address, Path]]) -> None:
-    """One line per machine, matching both its host name and its address: (name, address, host key)."""
-    lines = [f"{address},{name} {public_key(key)}\n" for name, address, key in entries]
+def write_known_hosts(path: Path, entries: Iterable[tuple[str, ipaddress.IPv4Address, int, Path]]) -> None:
+    """One line per machine, matching both its host name and its address on its SSH port:
+    (name, address, port, host key)."""
+    lines = [f"{_pattern(address, port)},{_pattern(name, port)} {public_key(key)}\n"
+             for name, address, port, key in entries]
     write_atomically(path, "".join(lines))
+
+
+def _pattern(host: object, port: int) -> str:
+    """How ssh looks a host up in known_hosts: bare on port 22, [host]:port elsewhere."""
+    return str(host) if port == 22 else f"[{host}]:{port}"

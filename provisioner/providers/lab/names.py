@@ -18,6 +18,9 @@ VETH_PREFIX = "plv"
 NETNS_PREFIX = "plab-"
 # The machine end of every veth, as nspawn's own --network-veth would name it.
 GUEST_INTERFACE = "host0"
+# The bastion's second leg, in the network this machine reaches.
+FRONT_GUEST_INTERFACE = "host1"
+BASTION_HOST = "bastion"
 
 
 def lab_id(cluster: str) -> str:
@@ -33,6 +36,11 @@ def bridge_name(cluster: str) -> str:
     return f"{BRIDGE_PREFIX}{lab_id(cluster)}"
 
 
+def front_bridge_name(cluster: str) -> str:
+    """The bridge in front of a lab with a bastion: this machine and the bastion, nothing else."""
+    return f"{bridge_name(cluster)}f"
+
+
 def veth_prefix(cluster: str) -> str:
     return f"{VETH_PREFIX}{lab_id(cluster)}"
 
@@ -40,6 +48,10 @@ def veth_prefix(cluster: str) -> str:
 def veth_name(cluster: str, address: ipaddress.IPv4Address) -> str:
     # The last octet is unique within a lab (all hosts share one /24), so names never collide in a lab.
     return f"{veth_prefix(cluster)}{int(address) & 0xFF:02x}"
+
+
+def front_veth_name(cluster: str) -> str:
+    return f"{veth_prefix(cluster)}f"
 
 
 def netns_prefix(cluster: str) -> str:

@@ -11,22 +11,23 @@ from collections.abc import Callable
 POLL_SECONDS = 0.1
 
 
-def wait_for_ssh(address: ipaddress.IPv4Address, ssh_argv: list[str], deadline: float,
+def wait_for_ssh(banner_at: tuple[ipaddress.IPv4Address, int] | None, ssh_argv: list[str], deadline: float,
                  still_booting: Callable[[], bool]) -> bool:
     """True once `ssh_argv` (a complete ssh command running `true`) succeeds; False when the deadline
-    passes or `still_booting` says the machine is gone."""
+    passes or `still_booting` says the machine is gone. `banner_at` (address, port) is polled first when
+    this machine reaches it directly (not behind a bastion)."""
     while time.monotonic() < deadline:
         if not still_booting():
             return False
-        if _banner(address) and _login(ssh_argv, deadline):
+        if (banner_at is None or _banner(*banner_at)) and _login(ssh_argv, deadline):
             return True
         time.sleep(POLL_SECONDS)
     return False
 
 
-def _banner(address: ipaddress.IPv4Address) -> bool:
+def _banner(address: ipaddress.IPv4Address, port: int) -> bool:
     try:
-        with socket.create_connection((str(address), 22), timeout=1) as connection:
+        with socket.create_connection((str(address), port), timeout=1) as connection:
             connection.settimeout(2)
             return connection.recv(8).startswith(b"SSH-")
     except OSError:

@@ -57,6 +57,7 @@ class MachineRecord:
     netns: str
     veth: str
     pid: int | None = None
+    front_veth: str | None = None  # the bastion's leg in the front network
 
 
 @dataclass
@@ -67,6 +68,7 @@ class LabRecord:
     bridge_address: ipaddress.IPv4Address
     image: Path
     machines: dict[str, MachineRecord] = field(default_factory=dict)
+    front_subnet: ipaddress.IPv4Network | None = None  # set when the lab has a bastion
 
 
 def load_record(path: Path) -> LabRecord | None:
@@ -82,7 +84,9 @@ def load_record(path: Path) -> LabRecord | None:
             machines={host: MachineRecord(
                 address=ipaddress.IPv4Address(machine["address"]), machine=machine["machine"],
                 netns=machine["netns"], veth=machine["veth"], pid=machine.get("pid"),
+                front_veth=machine.get("front_veth"),
             ) for host, machine in data["machines"].items()},
+            front_subnet=ipaddress.IPv4Network(data["front_subnet"]) if data.get("front_subnet") else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

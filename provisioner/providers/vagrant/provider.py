@@ -15,6 +15,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed, UsageError
 from provisioner.providers.base import Progress, Provider, SshTarget, quiet
 from provisioner.providers.vagrant.command import Vagrant
+from provisioner.providers.vagrant.networks import AddressesDoNotFit, address_problems
 from provisioner.providers.vagrant.record import SETTINGS_FILE, forget_all, read_recorded, record_machines
 from provisioner.providers.vagrant.sshconfig import parse_ssh_config
 
@@ -32,7 +33,14 @@ class VagrantProvider(Provider):
     def _vagrant(self) -> Vagrant:
         return Vagrant(self.out, self.provider)
 
+    def check(self) -> None:
+        """Refuses, before anything is rendered or started, addresses the VMs' networks cannot carry."""
+        problems = address_problems(self.topology)
+        if problems:
+            raise AddressesDoNotFit(problems)
+
     def up(self, progress: Progress = quiet) -> list[SshTarget]:
+        self.check()
         vagrant = self._vagrant()
         if not (self.out / VAGRANTFILE).is_file():
             raise UsageError(f"no {VAGRANTFILE} in {self.out}: run `provisioner render` first")

@@ -23,6 +23,8 @@ from provisioner.errors import UsageError
 from provisioner.providers.vagrant.sshconfig import MachineSsh
 
 SETTINGS_FILE = "vagrant-ssh.yml"
+# VMs, emulated ones above all, can take longer than Ansible's 10 s to connect or to answer sudo.
+VM_SSH_TIMEOUT_SECONDS = 60
 KNOWN_HOSTS_FILE = "vagrant-known_hosts"
 
 _HEADER = """\
@@ -47,7 +49,7 @@ class RecordedHost(Strict):
     def connection(self) -> Connection:
         return Connection(user=self.user, port=self.port, accept_new_host_keys=self.accept_new_host_keys,
                           become=self.become, private_key=self.private_key, known_hosts=self.known_hosts,
-                          bastion=self.bastion)
+                          bastion=self.bastion, timeout=VM_SSH_TIMEOUT_SECONDS)
 
 
 class Recorded(Strict):

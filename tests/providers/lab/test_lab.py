@@ -52,11 +52,12 @@ def test_machine_answers_strict_ssh_as_itself(lab: Lab, host: LabHost) -> None:
 
 
 def test_connection_alone_is_enough_for_strict_ssh(lab: Lab) -> None:
-    # What ansible and testinfra get: user, port, key and known_hosts, nothing from ssh_command.
+    # What ansible and testinfra get: the lab's key and known_hosts (root on port 22 by default), nothing
+    # from ssh_command.
     connection = lab.connection
-    argv = ["ssh", "-F", "none", "-p", str(connection.port), "-i", str(connection.private_key),
+    argv = ["ssh", "-F", "none", "-p", "22", "-i", str(connection.private_key),
             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", f"UserKnownHostsFile={connection.known_hosts}", f"{connection.user}@{HOSTS[2].address}", "hostname"]
+            "-o", f"UserKnownHostsFile={connection.known_hosts}", f"root@{HOSTS[2].address}", "hostname"]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     assert (result.returncode, result.stdout.strip()) == (0, HOSTS[2].name), result.stderr
 
@@ -180,7 +181,7 @@ def leftovers(cluster: str, state_dir: Path) -> list[str]:
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
     for line in links.splitlines():
         link = line.split(":")[1].strip().split("@")[0]
-        if link.startswith(names.veth_prefix(cluster)) or link == names.bridge_name(cluster):
+        if link.startswith((names.veth_prefix(cluster), names.bridge_name(cluster))):  # front bridge too
             found.append(f"link {link}")
     found += [f"cgroup {cgroup}" for cgroup in cgroups.leftovers(names.netns_prefix(cluster))]
     if state_dir.exists():

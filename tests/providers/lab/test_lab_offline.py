@@ -31,7 +31,6 @@ def test_ssh_command_is_strict_and_uses_the_lab_key(lab: Lab, tmp_path: Path) ->
 
 def test_connection_names_key_and_known_hosts(lab: Lab, tmp_path: Path) -> None:
     connection = lab.connection
-    assert (connection.user, connection.port) == ("root", 22)
     assert connection.private_key == tmp_path / "labs/prod/id_ed25519"
     assert connection.known_hosts == tmp_path / "labs/prod/known_hosts"
 

@@ -1,0 +1,20 @@
+"""The VIP test the drill runs on balancers, against this machine's real `ip`, and the watch loop's lines."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from provisioner.drill.observe import holds_vip_test, vip_samples
+
+
+@pytest.mark.parametrize(("address", "held"), [("127.0.0.1", True), ("198.18.99.1", False), ("::1", True)])
+def test_the_vip_test_asks_the_real_interfaces(address: str, held: bool) -> None:
+    answer = subprocess.run(["sh", "-c", holds_vip_test(address)], check=False)
+    assert (answer.returncode == 0) is held
+
+
+def test_watch_lines_become_samples_and_noise_is_dropped() -> None:
+    lines = [(0.0, "1700000000.25 1"), (0.1, "1700000000.35 0"), (0.2, "garbage"), (0.3, "x 1")]
+    assert [(s.time, s.holds) for s in vip_samples(lines)] == [(1700000000.25, True), (1700000000.35, False)]
