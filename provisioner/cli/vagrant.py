@@ -41,6 +41,7 @@ def up_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     folder = out or default_output(topology)
     provider = VagrantProvider(topology, folder)
     provider.check()
+    output.warn(provider.warnings())
     render(topology, folder)
     # apply, verify and ping read these settings from the folder; the rendered tree stays the cluster file's.
     targets = provider.up(_progress)
