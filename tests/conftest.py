@@ -65,14 +65,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, where every prerequisite must be present: {reason}"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The VM test (tens of minutes under QEMU's software emulation) runs only when asked for with
-    PROVISIONER_VM_TESTS=1; it is deselected otherwise, not skipped, so CI's skip rule does not apply."""
-    if os.environ.get("PROVISIONER_VM_TESTS") == "1":
-        return
-    deselected = [item for item in items if item.get_closest_marker("vm")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("vm")]

@@ -118,6 +118,25 @@ def test_a_second_apply_changes_nothing(applied: FleetLab) -> None:
         dict.fromkeys(HOSTS, 0)
 
 
+def test_a_drill_disrupts_the_servers_only_when_told_and_loses_nothing(applied: FleetLab) -> None:
+    refused = applied.run("drill", None, "--scenario", "etcd-kill-leader")
+    assert refused.exit_code == 2 and "pass --disrupt-servers" in refused.stderr, refused.stderr
+    # Real servers get process and service faults only: no power-off, no network cut.
+    lab_only = applied.run("drill", None, "--disrupt-servers", "--scenario", "cp-power-off-one")
+    assert lab_only.exit_code == 2 and "no scenario cp-power-off-one" in lab_only.stderr, lab_only.stderr
+    report = applied.folder / "drill.json"
+    result = applied.run("drill", None, "--disrupt-servers", "--scenario", "etcd-kill-leader",
+                         "--scenario", "etcd-freeze-leader", "--json", str(report))
+    assert result.exit_code == 0, result.stdout[-4000:] + result.stderr
+    for scenario in json.loads(report.read_text())["scenarios"]:
+        observed = scenario["observed"]
+        assert observed["writes"] == "continue" and observed["lost"] == 0 and observed["history_ok"], scenario
+        assert observed["acknowledged"] > 20 and observed["election"] is not None, observed
+    # The faults went through the bastion as the sudo user, like every other command.
+    journal = applied.ssh("cp1", "journalctl -u ssh.service --no-pager -o cat").stdout
+    assert not re.search(r"Accepted publickey for (admin|ops) from (?!" + re.escape(BASTION_INSIDE) + ")", journal)
+
+
 def test_a_wrong_bastion_is_named_by_ping_apply_and_verify(applied: FleetLab) -> None:
     wrong = BASTION + ":2299"
     cluster = applied.variant("wrong-bastion", bastion=wrong)

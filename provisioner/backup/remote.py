@@ -8,14 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from provisioner.drill.remote import run_on
 from provisioner.errors import StepFailed
 from provisioner.providers.base import SshTarget
 from provisioner.reach.reasons import ssh_failure
-from provisioner.reach.ssh import ssh_command
+from provisioner.reach.remote import remote_argv, run_on
 from provisioner.verify.probes.etcdctl import first_error
 
-CONNECT_TIMEOUT_SECONDS = 10
 CHUNK_BYTES = 1 << 20
 
 
@@ -30,9 +28,7 @@ class Remote:
         return self.target.host
 
     def _argv(self, script: str) -> list[str]:
-        # With become, the whole script runs as root: the member's keys are readable by root only.
-        command = f"sudo -n sh -c {shlex.quote(script)}" if self.target.connection.become else script
-        return ssh_command(self.target, command, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        return remote_argv(self.target, script)
 
     def run(self, step: str, script: str, *, timeout: float = 120) -> str:
         """The script's stdout; a non-zero status (or ssh failing) raises StepFailed naming host and step."""

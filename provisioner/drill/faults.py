@@ -18,10 +18,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
-from provisioner.drill.remote import parallel, run_on
+from provisioner.drill.remote import parallel
 from provisioner.drill.scenarios import ALL_CAPABILITIES, Capability, Fault
 from provisioner.errors import StepFailed, UsageError
 from provisioner.providers import SshTarget
+from provisioner.reach.remote import run_on
 
 _PROCESS_FAULTS = {
     # kind: (inject, heal) shell commands; the service is etcd unless the kind says otherwise.

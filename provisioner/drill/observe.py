@@ -16,7 +16,7 @@ from pathlib import Path
 
 from provisioner.cluster.topology import Topology
 from provisioner.drill import etcd_status
-from provisioner.drill.remote import Stream, run_on
+from provisioner.drill.remote import Stream
 from provisioner.hostpaths import (
     APISERVER_ETCD_CLIENT_CERT,
     APISERVER_ETCD_CLIENT_KEY,
@@ -24,6 +24,7 @@ from provisioner.hostpaths import (
     PYTHON_INTERPRETER,
 )
 from provisioner.providers import SshTarget
+from provisioner.reach.remote import run_on
 
 WATCH_INTERVAL = 0.2
 VIP_INTERVAL = 0.1

@@ -1,41 +1,15 @@
-"""Commands on the cluster's hosts over SSH, one-shot or streaming, with the inventory's strict settings."""
+"""What a drill needs beyond one-shot commands (provisioner.reach.remote): a streaming remote command, and
+faults on several hosts at once."""
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 
-from provisioner.errors import StepFailed
 from provisioner.providers import SshTarget
-from provisioner.reach.reasons import ssh_failure
-from provisioner.reach.ssh import ssh_command
-
-CONNECT_TIMEOUT = 10
-
-
-def _as_root(target: SshTarget, command: str) -> str:
-    return f"sudo -n sh -c {shlex.quote(command)}" if target.connection.become else command
-
-
-def run_on(target: SshTarget, command: str, *, step: str, stdin: str | None = None, timeout: float = 60,
-           root: bool = True) -> str:
-    """Runs `command` on the host (as root when `root`, through sudo where the host needs it) and
-    returns its standard output; a failure names the host and the step."""
-    argv = ssh_command(target, _as_root(target, command) if root else command, connect_timeout=CONNECT_TIMEOUT)
-    try:
-        completed = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
-                                   stdin=None if stdin is not None else subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise StepFailed(step, target.host, f"no answer within {timeout:g} s") from None
-    if completed.returncode == 255:
-        raise StepFailed(step, target.host, ssh_failure(completed.stderr, target.connection))
-    if completed.returncode != 0:
-        said = completed.stderr.strip().splitlines()
-        raise StepFailed(step, target.host, f"exit status {completed.returncode}: {said[-1] if said else 'no message'}")
-    return completed.stdout
+from provisioner.reach.remote import remote_argv
 
 
 class Stream:
@@ -45,7 +19,7 @@ class Stream:
 
     def __init__(self, target: SshTarget, command: str, *, stdin: str | None = None) -> None:
         self.host = target.host
-        argv = ssh_command(target, command, connect_timeout=CONNECT_TIMEOUT)
+        argv = remote_argv(target, command, root=False)
         self.lines: list[tuple[float, str]] = []
         self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL, text=True)

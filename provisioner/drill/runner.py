@@ -28,9 +28,9 @@ from provisioner.drill.judge import (
     vip_failover,
 )
 from provisioner.drill.observe import EtcdObserver, VipWatch, holds_vip_test
-from provisioner.drill.remote import run_on
 from provisioner.drill.scenarios import Scenario, resolve_targets, writer_host
 from provisioner.errors import ProvisionerError
+from provisioner.reach.remote import run_on
 from provisioner.workload import Workload
 
 Progress = Callable[[str], None]

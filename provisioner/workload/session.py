@@ -13,7 +13,6 @@ import json
 import re
 import secrets
 import shlex
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,8 +27,7 @@ from provisioner.hostpaths import (
     PYTHON_INTERPRETER,
 )
 from provisioner.providers import SshTarget, ssh_targets
-from provisioner.reach.reasons import ssh_failure
-from provisioner.reach.ssh import ssh_command
+from provisioner.reach.remote import Completed, run_command
 from provisioner.workload import prober, readback, writer
 from provisioner.workload.checker import HistoryReport, check_history
 from provisioner.workload.history import Attempt, MemberKeys, Probe, parse_attempts, parse_probes
@@ -38,7 +36,6 @@ from provisioner.workload.history import Attempt, MemberKeys, Probe, parse_attem
 REMOTE_ROOT = "/var/lib/provisioner/workload"
 DEFAULT_MAX_SECONDS = 600.0
 DEFAULT_INTERVAL = 0.01
-CONNECT_TIMEOUT = 10
 # The longest a writer attempt can take (connect + request timeout) plus margin, before units are stopped.
 _STOP_WAIT_SECONDS = 10
 _POLL_SECONDS = 0.3
@@ -283,23 +280,12 @@ class Workload:
         return " | ".join(lines[-5:]) or "no journal lines"
 
     def _run(self, command: str, *, stdin: str | None = None, host: str | None = None,
-             timeout: float) -> subprocess.CompletedProcess[str]:
+             timeout: float) -> Completed:
         target: SshTarget = self._targets[host] if host else self.target
-        if target.connection.become:
-            command = f"sudo -n sh -c {shlex.quote(command)}"
-        argv = ssh_command(target, command, connect_timeout=CONNECT_TIMEOUT)
-        try:
-            completed = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout,
-                                       check=False, stdin=None if stdin is not None else subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise WorkloadError(f"{target.host}: no answer within {timeout:g} s") from None
-        if completed.returncode == 255:
-            raise WorkloadError(f"{target.host}: {ssh_failure(completed.stderr, target.connection)}")
-        if completed.returncode != 0:
-            said = completed.stderr.strip().splitlines()
-            raise WorkloadError(f"{target.host}: exit status {completed.returncode}: "
-                                f"{said[-1] if said else 'no message'}")
-        return completed
+        done = run_command(target, command, stdin=stdin, timeout=timeout)
+        if done.problem:
+            raise WorkloadError(f"{target.host}: {done.problem}")
+        return done
 
 
 # Run on the writer host: deletes every key under --prefix through the first --endpoint that answers.

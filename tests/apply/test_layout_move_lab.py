@@ -1,5 +1,5 @@
 """Moving a running cluster between layouts on real lab machines and real etcd: stacked -> external,
-then back to stacked with apply killed part-way and run again, while the workload writes from cp1
+then back to stacked with apply killed at four step boundaries and run again, while the workload writes from cp1
 through the endpoint list cp1 is configured with (its kubeadm configuration, followed as it changes).
 
 One lab (mg-move: cp1..cp3 and etcd1..etcd3 on 198.18.17.0/24) holds the machines of both cluster
@@ -180,11 +180,20 @@ def test_external_to_stacked_interrupted_is_finished_by_running_apply_again(lab:
     cluster_id = lab.one_cluster(ETCD_HOSTS)
     write_file(lab, "stacked")
     with watched(lab) as watch, writing(lab, CONTROL_PLANE) as reports:
-        printed = apply_killed_at(lab, "update the etcd endpoints of the control plane on cp2", "--yes")
+        # Killed at one boundary of each kind, every run picking up from the facts the last one left:
+        # a learner added but not started, the control plane half switched, a member removed but its
+        # etcd still running, every old member gone but the record not yet written.
+        printed = apply_killed_at(lab, "start etcd on cp1 joining the existing cluster", "--yes")
         assert "moving from external to stacked etcd" in printed
+        learners = [m for m in lab.members("etcd1") if m.get("isLearner")]
+        assert [m["peerURLs"] for m in learners] == [[f"https://{MACHINES['cp1']}:2380"]], learners
+        apply_killed_at(lab, "update the etcd endpoints of the control plane on cp2", "--yes")
         remaining = lab.cli("plan").stdout
         # Every new member votes; cp3 (at least) still names the old members: its configuration was held back.
         assert "] promote " not in remaining and "[cp3] update the etcd endpoints" in remaining, remaining
+        apply_killed_at(lab, "stop and disable etcd on etcd1", "--yes")
+        assert "etcd1" not in [m["name"] for m in lab.members("cp1")]
+        apply_killed_at(lab, "write the record of the cluster", "--yes")
         result = lab.cli("apply", "--yes")
         assert result.exit_code == 0, result.stdout + result.stderr
     assert_measured(result.stdout)

@@ -25,13 +25,15 @@ from tests.verify.lab_clusters import derived_cluster
 
 pytestmark = pytest.mark.lab
 
-PREFIX = "198.18.15."
-# example -> (lab name, scenarios to run, the writes each must show)
-PLANS = {
-    "lab-stacked": ("dr-stacked", {"etcd-kill-leader": "continue", "cp-power-off-two": "stop",
-                                   "lb-stop-haproxy-vip-holder": "continue"}),
-    "lab-external": ("dr-external", {"cp-power-off-two": "continue", "etcd-cut-leader": "continue",
-                                     "lb-power-off-vip-holder": "continue"}),
+# example -> (lab name, its /24)
+LABS = {"lab-stacked": ("dr-stacked", "198.18.15."), "lab-external": ("dr-external", "198.18.26.")}
+# scenario -> the writes it must show in each layout: the same scenarios on both, compared side by side
+EXPECTED = {
+    "etcd-kill-leader": {"lab-stacked": "continue", "lab-external": "continue"},
+    "etcd-cut-leader": {"lab-stacked": "continue", "lab-external": "continue"},
+    "cp-power-off-two": {"lab-stacked": "stop", "lab-external": "continue"},
+    "lb-power-off-vip-holder": {"lab-stacked": "continue", "lab-external": "continue"},
+    "lb-stop-haproxy-vip-holder": {"lab-stacked": "continue", "lab-external": "continue"},
 }
 
 
@@ -42,59 +44,62 @@ class DrillLab:
     folder: Path
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Each test runs on both examples unless marked `examples(...)`; one lab per example serves them all."""
-    marker = metafunc.definition.get_closest_marker("examples")
-    if "drill_lab" in metafunc.fixturenames:
-        metafunc.parametrize("drill_lab", list(marker.args) if marker else list(PLANS), indirect=True, scope="module")
-
-
 @pytest.fixture(scope="module")
-def drill_lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrillLab]:
-    name, _ = PLANS[request.param]
-    folder = tmp_path_factory.mktemp(name)
-    file = derived_cluster(request.param, name, folder, PREFIX)
-    topology, _ = load_topology(file)
+def drill_labs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, DrillLab]]:
+    """Both examples up at once on lab copies of their own, so one drill can compare them."""
+    labs: dict[str, DrillLab] = {}
     try:
-        result = run_cli("up", "--lab", str(file))
-        assert result.exit_code == 0, f"up failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
-        yield DrillLab(request.param, file, folder)
+        for example, (name, prefix) in LABS.items():
+            folder = tmp_path_factory.mktemp(name)
+            file = derived_cluster(example, name, folder, prefix)
+            labs[example] = DrillLab(example, file, folder)
+            result = run_cli("up", "--lab", str(file))
+            assert result.exit_code == 0, f"up failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+        yield labs
     finally:
-        if run_cli("down", "--lab", str(file)).exit_code != 0:
-            lab_for(topology).down()
+        for lab in labs.values():
+            if run_cli("down", "--lab", str(lab.cluster_file)).exit_code != 0:
+                lab_for(load_topology(lab.cluster_file)[0]).down()
 
 
-def test_drill_measures_the_layout_and_loses_nothing(drill_lab: DrillLab) -> None:
-    _, plan = PLANS[drill_lab.example]
-    report, junit = drill_lab.folder / "drill.json", drill_lab.folder / "drill.xml"
-    scenarios = [argument for name in plan for argument in ("--scenario", name)]
-    result = run_cli("drill", str(drill_lab.cluster_file), "--lab", *scenarios, "--json", str(report),
-                     "--junit", str(junit))
+def test_drill_compares_the_layouts_and_loses_nothing(drill_labs: dict[str, DrillLab]) -> None:
+    stacked, external = drill_labs["lab-stacked"], drill_labs["lab-external"]
+    report, junit = stacked.folder / "drill.json", stacked.folder / "drill.xml"
+    scenarios = [argument for name in EXPECTED for argument in ("--scenario", name)]
+    result = run_cli("drill", str(stacked.cluster_file), "--lab", "--compare", str(external.cluster_file),
+                     *scenarios, "--json", str(report), "--junit", str(junit))
     assert result.exit_code == 0, f"drill failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
-    assert "verify after the drill: passed" in result.stdout
-    found = json.loads(report.read_text())
-    assert [scenario["name"] for scenario in found["scenarios"]] == list(plan)
-    for scenario in found["scenarios"]:
-        observed = scenario["observed"]
-        assert observed["writes"] == plan[scenario["name"]], scenario
-        assert observed["lost"] == 0 and observed["history_ok"], scenario["history"]
-        assert observed["acknowledged"] > 20 and observed["writes_resumed"]
-        assert observed["recovery"] is not None
-        if scenario["name"].startswith("lb-"):
-            assert observed["vip_failover"] is not None and len(observed["vip_takers"]) == 1, observed
-            assert observed["vip_holders_after"] and len(observed["vip_holders_after"]) == 1
-        if plan[scenario["name"]] == "stop":
-            assert observed["longest_gap"] >= 5.0  # the hold time: nothing got through while quorum was gone
-        picture = drill_lab.folder / f"{found['cluster']}-{scenario['name']}.svg"
-        assert picture.read_text().lstrip().startswith("<?xml")
-    suite = ElementTree.parse(junit).getroot()
-    assert suite.get("tests") == str(len(plan)) and suite.get("failures") == "0"
+    assert result.stdout.count("verify after the drill: passed") == 2
+    # The side-by-side table: the stacked layout stops writing where the external one goes on.
+    compared = result.stdout[result.stdout.index("side by side"):]
+    row = next(line for line in compared.splitlines() if "cp-power-off-two" in line)
+    assert row.index("stop") < row.index("continue"), row
+    reports = {"lab-stacked": report, "lab-external": report.with_name(f"drill-{LABS['lab-external'][0]}.json")}
+    for example, path in reports.items():
+        found = json.loads(path.read_text())
+        assert [scenario["name"] for scenario in found["scenarios"]] == list(EXPECTED)
+        for scenario in found["scenarios"]:
+            observed = scenario["observed"]
+            assert observed["writes"] == EXPECTED[scenario["name"]][example], scenario
+            assert observed["lost"] == 0 and observed["history_ok"], scenario["history"]
+            assert observed["acknowledged"] > 20 and observed["writes_resumed"]
+            assert observed["recovery"] is not None
+            if scenario["name"].startswith("lb-"):
+                assert observed["vip_failover"] is not None and len(observed["vip_takers"]) == 1, observed
+                assert observed["vip_holders_after"] and len(observed["vip_holders_after"]) == 1
+            if observed["writes"] == "stop":
+                assert observed["longest_gap"] >= 5.0  # the hold time: nothing got through while quorum was gone
+            picture = report.parent / f"{found['cluster']}-{scenario['name']}.svg"
+            assert picture.read_text().lstrip().startswith("<?xml")
+    for path in (junit, junit.with_name(f"drill-{LABS['lab-external'][0]}.xml")):
+        suite = ElementTree.parse(path).getroot()
+        assert suite.get("tests") == str(len(EXPECTED)) and suite.get("failures") == "0"
 
 
-@pytest.mark.examples("lab-stacked")
-def test_a_wrong_expectation_fails_the_drill(drill_lab: DrillLab) -> None:
-    topology, _ = load_topology(drill_lab.cluster_file)
-    tree = drill_lab.cluster_file.parent / "build"
+def test_a_wrong_expectation_fails_the_drill(drill_labs: dict[str, DrillLab]) -> None:
+    cluster_file = drill_labs["lab-stacked"].cluster_file
+    topology, _ = load_topology(cluster_file)
+    tree = cluster_file.parent / "build"
     targets = {target.host: target for target in ssh_targets(topology, tree)}
     chosen, _ = select(scenarios_for(topology), ["etcd-kill-follower"])
     wrong = with_expected(chosen[0], Expected("stop"))
