@@ -147,10 +147,13 @@ def test_a_wrong_bastion_is_named_by_ping_apply_and_verify(applied: FleetLab) ->
     assert sorted(line.split(":", 1)[1].strip() for line in ping.stderr.splitlines() if line.startswith("error:")) \
         == sorted(f"{host} ({applied.address(host)}:{LOGINS[host][1]}): {said}" for host in HOSTS)
 
+    # apply reads the live state first: every host is named with the reason, before anything changes.
     apply = applied.run("apply", cluster)
     assert apply.exit_code == 1
-    errors = [line for line in apply.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: cp1: Check hosts (Probe the host): unreachable: " + said)
+    errors = sorted(line for line in apply.stderr.splitlines() if line.startswith("error:"))
+    assert len(errors) == len(HOSTS), apply.stderr
+    for host, error in zip(HOSTS, errors, strict=True):
+        assert error.startswith(f"error: {host}: Read the live state: unreachable: {said}"), error
 
     report = cluster.parent / "verify.json"
     verify = applied.run("verify", cluster, "--json", str(report))
@@ -214,7 +217,7 @@ def test_an_unknown_host_key_is_refused_and_accept_new_records_it(fleet: FleetLa
         f"(add it, or set accept_new_host_keys) (via bastion {BASTION}:22)"]
     apply = fleet.run("apply", unknown)
     assert apply.exit_code == 1
-    assert "error: cp1: Check hosts (Probe the host): unreachable: host key unknown" in apply.stderr
+    assert "error: cp1: Read the live state: unreachable: host key unknown" in apply.stderr
     assert _not_ok_in_verify(fleet, unknown) == {"cp1": "host key unknown"}
 
     recorded = _known_hosts_without(fleet, "recorded", "cp1")
@@ -241,7 +244,7 @@ def test_a_changed_host_key_is_refused_naming_the_host(fleet: FleetLab) -> None:
     assert len(errors) == 1 and errors[0].startswith(f"error: cp3 ({fleet.address('cp3')}:2200): host key mismatch")
     apply = fleet.run("apply", cluster)
     assert apply.exit_code == 1
-    assert "error: cp3: Check hosts (Probe the host): unreachable: host key mismatch" in apply.stderr
+    assert "error: cp3: Read the live state: unreachable: host key mismatch" in apply.stderr
     assert _not_ok_in_verify(fleet, cluster) == {"cp3": "host key mismatch"}
 
 

@@ -8,9 +8,16 @@ from typing import Any
 
 from provisioner.apply.ansible_env import ansible_environment, forks_for
 from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.events import HostCounts
 from provisioner.apply.manager import run_phases
 from provisioner.apply.phases import APPLY_PHASES, ApplyContext, Phase
-from provisioner.apply.planning import ConfirmationNeeded, Planned, check_reachable_inputs, make_plan
+from provisioner.apply.planning import (
+    ConfirmationNeeded,
+    HostsUnreachable,
+    Planned,
+    check_reachable_inputs,
+    make_plan,
+)
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession
 from provisioner.apply.variables import playbook_variables
@@ -39,7 +46,11 @@ def apply_cluster(topology: Topology, out: Path, targets: list[SshTarget], displ
     decides for itself, so no plan is made for it."""
     if phases is APPLY_PHASES:
         if planned is None:
-            planned = make_plan(topology, out, targets, display.note, replace)
+            try:
+                planned = make_plan(topology, out, targets, display.note, replace)
+            except HostsUnreachable as unreached:
+                recap.add({host: HostCounts(unreachable=1) for host in unreached.problems})
+                raise
             show_plan(planned, lambda line: display.console.print(line, markup=False, highlight=False))
         if dry_run:
             return None

@@ -17,6 +17,8 @@ from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
 from provisioner.render import render, say_removed
 
+READ_LIVE_STATE = "Read the live state"
+
 
 class PlanRefused(ProvisionerError):
     """The record, the facts and the cluster file disagree in a way apply cannot reconcile safely."""
@@ -29,6 +31,18 @@ class PlanRefused(ProvisionerError):
 
     def lines(self) -> list[str]:
         return list(self.refusals)
+
+
+class HostsUnreachable(ProvisionerError):
+    """Hosts of the cluster file that ssh could not reach while the live state was read: apply needs every
+    one of them, and planning without their facts could misjudge what runs."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("\n".join(f"{host}: {READ_LIVE_STATE}: unreachable: {why}" for host, why in problems.items()))
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        return str(self).splitlines()
 
 
 class ConfirmationNeeded(ProvisionerError):
@@ -59,6 +73,10 @@ def make_plan(topology: Topology, out: Path, targets: list[SshTarget], say: Call
     """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
     check_reachable_inputs(topology, targets)
     live = read_live_state(topology, out)
+    wanted = {host.name for host in topology.hosts}
+    unreached = {host.host: host.problem for host in live.facts.hosts if host.ssh_failed and host.host in wanted}
+    if unreached:
+        raise HostsUnreachable(unreached)
     if live.record_restored_from:
         say(f"record.yml was missing from the build folder: restored from {live.record_restored_from}'s copy")
     rendered = render(topology, out)

@@ -19,7 +19,7 @@ class Stream:
 
     def __init__(self, target: SshTarget, command: str, *, stdin: str | None = None) -> None:
         self.host = target.host
-        argv = remote_argv(target, command, root=False)
+        argv = remote_argv(target, command)
         self.lines: list[tuple[float, str]] = []
         self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL, text=True)

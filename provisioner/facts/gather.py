@@ -56,7 +56,7 @@ def gather_host(target: GatherTarget, script: str) -> HostFacts:
     done = run_python(target.ssh, script, timeout=60)
     name, address = target.ssh.host, target.address
     if done.unreachable:
-        return HostFacts(host=name, address=address, reachable=False, problem=done.unreachable)
+        return HostFacts(host=name, address=address, reachable=False, problem=done.unreachable, ssh_failed=True)
     if done.rc != 0:
         said = done.stderr.strip().splitlines()
         return HostFacts(host=name, address=address, reachable=False,

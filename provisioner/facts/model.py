@@ -66,6 +66,8 @@ class HostFacts(_Frozen):
     address: str
     reachable: bool
     problem: str = ""
+    # ssh itself failed (not the script run over it): nothing on the host could be asked.
+    ssh_failed: bool = False
     etcd_active: bool = False
     etcd_enabled: bool = False
     etcd_main_pid: int = 0

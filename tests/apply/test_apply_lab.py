@@ -245,7 +245,7 @@ def test_an_unreachable_host_fails_the_run_with_one_line_and_a_rerun_completes(
     assert failed.exit_code == 1
     errors = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, failed.stderr
-    assert errors[0].startswith(f"error: {victim}: Check hosts (Probe the host): unreachable"), errors[0]
+    assert errors[0].startswith(f"error: {victim}: Read the live state: unreachable"), errors[0]
     result = cluster.apply()
     assert result.exit_code == 0, result.stdout + result.stderr
 
