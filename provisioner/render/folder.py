@@ -14,11 +14,15 @@ from pathlib import Path
 import yaml
 
 from provisioner.atomic import write_atomically
+from provisioner.cluster.record import RECORD_FILE
 from provisioner.errors import UsageError
 
 MANIFEST = ".provisioner-tree.yml"
 # What every tree rendered before the manifest existed holds.
 _EARLIER_TREE = ("inventory.yml", "summary.txt", "pki/etcd/ca.key")
+# The tool's own files a folder may hold before its first render: apply brings back the record of a
+# running cluster from a member's copy into a new build folder, then renders.
+_BEFORE_FIRST_RENDER = frozenset({RECORD_FILE})
 _HEADER = ("# This folder was rendered by provisioner. `provisioner render` removes only the files listed here,\n"
            "# and only once the cluster file no longer needs them.\n")
 
@@ -31,8 +35,8 @@ def check_output_folder(out: Path) -> None:
         raise UsageError(f"--out {out}: {existing} is a file; expected a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out}: {existing} is not writable")
-    if existing == out.absolute() and not (out / MANIFEST).is_file() and any(out.iterdir()) \
-            and not is_earlier_tree(out):
+    if existing == out.absolute() and not (out / MANIFEST).is_file() and not is_earlier_tree(out) \
+            and any(path.name not in _BEFORE_FIRST_RENDER for path in out.iterdir()):
         raise UsageError(f"--out {out}: the folder holds files and no {MANIFEST}, so it is not a build folder "
                          "of this tool; choose an empty or new folder")
     read_manifest(out)  # a damaged manifest is refused before anything is written

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from provisioner.cluster.record import Record, RecordedCas, RecordedMember, read_record, write_record
 from provisioner.render.folder import MANIFEST
 from tests.conftest import EXAMPLES, run_cli
 
@@ -24,6 +25,18 @@ def test_a_folder_with_files_of_its_own_is_refused_and_left_as_it_was(tmp_path: 
         2, f"error: --out {tmp_path}: the folder holds files and no {MANIFEST}, so it is not a build folder of this "
            "tool; choose an empty or new folder\n")
     assert _files(tmp_path) == {"notes.txt"}
+
+
+def test_a_new_folder_holding_only_the_record_apply_brought_back_from_a_member_is_rendered_into(
+        tmp_path: Path) -> None:
+    record = Record(cluster="lab-external", layout="external", etcd_cluster_id="cdf818194e3a8c32",
+                    data_dir="/var/lib/etcd", initial_cluster="etcd1=https://198.18.1.21:2380",
+                    members=(RecordedMember(name="etcd1", id="8e9e05c52164694d", peer_url="https://198.18.1.21:2380"),),
+                    ca=RecordedCas())
+    write_record(tmp_path, record)
+    assert run_cli("render", str(EXTERNAL), "--out", str(tmp_path)).exit_code == 0
+    assert read_record(tmp_path) == record
+    assert "record.yml" not in yaml.safe_load((tmp_path / MANIFEST).read_text())["files"]
 
 
 def test_an_empty_folder_becomes_a_build_folder_whose_manifest_lists_every_file_render_wrote(
