@@ -1,8 +1,9 @@
 """Before touching hosts: the rendered tree verify is asked to check must be the one for this file.
 
 "The one for this file" means: everything apply places on the hosts (each host's files.yml and every
-file it lists) and the inventory are what rendering this cluster file now would write, and the PKI
-is one render would reuse as it is. A digest of each side is compared; the files that differ are named.
+file it lists) is what rendering this cluster file now would write, and the PKI is one render would
+reuse as it is. A digest of each side is compared; the files that differ are named. How SSH reaches the
+hosts is not part of it: verify, like apply, reaches them as the command's targets say now.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError, Problem
-from provisioner.render import INVENTORY, build_tree, pki_members
+from provisioner.render import build_tree, pki_members
 from provisioner.render.folder import MANIFEST
 from provisioner.render.pki import stale_pki
 from provisioner.render.placement import placements
@@ -33,7 +34,7 @@ def check_rendered(topology: Topology, out: Path) -> None:
     if topology.load_balancer_hosts and auth_pass is None:
         _different(topology, out, "it has no VRRP password")
     expected = build_tree(topology, out, auth_pass)
-    placed = {INVENTORY}
+    placed: set[str] = set()
     for host in topology.hosts:
         placed.add(f"hosts/{host.name}/files.yml")
         placed.update(placement.src for placement in placements(topology, host))

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from provisioner.render import render
+from provisioner.verify.preflight import check_rendered
 from tests.conftest import run_cli
 from tests.verify.fakes import example_topology
 
@@ -27,6 +28,13 @@ def test_verify_refuses_a_tree_rendered_from_another_version_of_the_file(tmp_pat
     result = run_cli("verify", str(tmp_path / "cluster.yaml"))
     assert result.exit_code == 2
     assert "rendered from a different version of" in result.stderr
+
+
+def test_a_tree_stays_this_cluster_files_when_only_how_ssh_reaches_the_hosts_changed(tmp_path: Path) -> None:
+    render(example_topology("lab-stacked", tmp_path), tmp_path / "build")
+    # A bastion moved: nothing apply places changes, and verify reaches the hosts as the file now says.
+    check_rendered(example_topology("lab-stacked", tmp_path, ssh={"bastion": "jump@198.18.0.250:2222"}),
+                   tmp_path / "build")
 
 
 def test_verify_refuses_a_tree_whose_placed_files_differ_although_its_inventory_matches(tmp_path: Path) -> None:
