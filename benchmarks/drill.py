@@ -83,6 +83,9 @@ def print_table(example: str, report: dict, seconds: float) -> None:  # type: ig
               f"{_seconds(observed.get('election')):>12}{_seconds(observed.get('vip_failover')):>8}"
               f"{_seconds(observed.get('recovery')):>12}{observed.get('acknowledged', 0):>8}"
               f"{observed.get('lost', 0):>6}  {'passed' if scenario['passed'] else 'FAILED'}")
+    for scenario in report["scenarios"]:
+        for reason in scenario["reasons"]:
+            print(f"  {scenario['name']}: {reason}")
 
 
 if __name__ == "__main__":

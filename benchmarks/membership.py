@@ -17,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import print_columns
+
 from provisioner.providers.lab import lab_prerequisites_problems
 from tests.apply.membership_labs import SUBNET, MembershipLab
 
@@ -58,11 +60,8 @@ def main() -> int:
             rows.append(("replace one member (etcd2)", *run(lab, ["etcd", "replace"], "etcd2", "--yes")))
         finally:
             lab.lab.down()
-    width = max(len(name) for name, _, _ in rows)
-    print(f"\netcd membership on the lab (cp1 + etcd hosts)\n{'step':<{width}}  command s  membership s")
-    print(f"{'-' * width}  ---------  ------------")
-    for name, total, phase in rows:
-        print(f"{name:<{width}}  {total:9.1f}  {phase:12.1f}")
+    print_columns("etcd membership on the lab (cp1 + etcd hosts)", ("command s", "membership s"),
+                  [(name, (total, phase)) for name, total, phase in rows])
     return 0
 
 

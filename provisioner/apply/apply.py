@@ -77,6 +77,8 @@ def apply_cluster(topology: Topology, out: Path, targets: list[SshTarget], displ
             forks=forks_for(len(topology.hosts)),
         )
         variables = {**playbook_variables(topology, tree), **(extra_variables or {})}
+        if planned is not None:  # the upgrade steps switch these members' binaries, one at a time
+            variables["etcd_upgrading"] = sorted(planned.plan.upgrading)
         context = ApplyContext(topology, tree, session, variables, display, recap)
         if planned is not None:
             context.plan, context.live = planned.plan, planned.live

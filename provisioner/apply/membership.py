@@ -11,28 +11,35 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from provisioner import hostpaths
 from provisioner.apply import remote_paths
+from provisioner.apply.upgrade_commands import cluster_version_command, switch_release_command
+from provisioner.apply.variables import etcd_variables
+from provisioner.backup.snapshot import default_snapshot_path, take_snapshot
 from provisioner.cluster.record import Record, RecordedCas, write_record
 from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed
-from provisioner.facts.model import ClusterFacts, EtcdMemberFact
+from provisioner.facts.model import ClusterFacts, EtcdMemberFact, HostFacts
 from provisioner.plan.recording import member_host, record_from_facts
 from provisioner.plan.steps import (
     AddLearner,
     BootstrapCluster,
+    CheckClusterVersion,
     MoveLeader,
     PromoteMember,
     RemoveMember,
     RemoveMemberCertificates,
+    SnapshotBeforeUpgrade,
     StartJoiningMember,
     Step,
     StopAndArchive,
     UpdateControlPlaneEndpoints,
+    UpgradeMember,
     WriteRecord,
 )
 from provisioner.providers.base import SshTarget
@@ -266,6 +273,55 @@ class StepRunner:
                 else None
         return done
 
+    def _SnapshotBeforeUpgrade(self, step: SnapshotBeforeUpgrade,
+                               facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        destination = default_snapshot_path(self.tree, f"{step.cluster}-before-upgrade", datetime.now(UTC))
+        targets = [self.targets[member.name] for member in self.topology.etcd_members]
+        metadata = take_snapshot(self.topology, targets, destination, _SaidProgress(self.say))
+        self.say(f"snapshot before the upgrade (revision {metadata.revision}, etcd {metadata.etcd_version}, from "
+                 f"{metadata.taken_from}): {destination}")
+        return lambda now: None
+
+    def _UpgradeMember(self, step: UpgradeMember, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        host = facts.host(step.host)
+        if host is None or host.status is None or host.status.version != step.to_version:
+            # Never a second member down: this one restarts only while every member answers.
+            unhealthy = self._healthy(facts)
+            if unhealthy:
+                raise StepFailed(step.sentence, step.host, f"not restarted, the cluster is not healthy ({unhealthy}): "
+                                                           f"a second member down could cost the quorum")
+            unpacked = str(etcd_variables(self.topology)["etcd_release_unpacked"])
+            self._shell(step.host, switch_release_command(unpacked, step.to_version), step)
+        # Caught up: its log reaches at least as far as the leader's did when it went down.
+        reached = max((h.status.raft_index for h in facts.answering if h.status), default=0)
+
+        def done(now: ClusterFacts) -> str | None:
+            status = (now.host(step.host) or HostFacts(host=step.host, address="", reachable=False)).status
+            if status is None:
+                return "its member does not answer yet"
+            if status.version != step.to_version:
+                return f"it runs etcd {status.version}"
+            if status.raft_index < reached:
+                return f"it has not caught up (raft index {status.raft_index}, the leader was at {reached})"
+            return self._healthy(now)
+        return done
+
+    def _CheckClusterVersion(self, step: CheckClusterVersion,
+                             facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
+        command = cluster_version_command(self.topology.cluster.etcd.metrics_port)
+        members = [member.name for member in self.topology.etcd_members]
+
+        def done(now: ClusterFacts) -> str | None:
+            answers = dict(zip(members, in_parallel(members, lambda host: run_shell(self.targets[host], command)),
+                               strict=True))
+            behind = [f"{host}: {answer.stdout.strip() or answer.unreachable or 'no answer'}"
+                      for host, answer in answers.items() if answer.stdout.strip() != step.version]
+            if behind:
+                return f"cluster version not {step.version} yet ({', '.join(behind)})"
+            self.say(f"every member reports cluster version {step.version}")
+            return None
+        return done
+
     def _WriteRecord(self, step: WriteRecord, facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
         record = record_from_facts(self.topology, facts, self.record, self.tree_cas)
         write_record(self.tree, record)
@@ -278,6 +334,22 @@ class StepRunner:
                                      + _put(hostpaths.RECORD, text), step)
         in_parallel(members, place)
         return lambda now: None
+
+
+class _SaidProgress:
+    """A snapshot's progress as lines of apply's output (no bar: apply prints lines)."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+
+    def step(self, text: str) -> None:
+        self.say(f"snapshot: {text}")
+
+    def transfer_started(self, total_bytes: int) -> None:
+        self.say(f"snapshot: copying {total_bytes} bytes here")
+
+    def transferred(self, count: int) -> None:
+        pass
 
 
 def _put(path: str, text: str, mode: str = "0644") -> str:

@@ -73,15 +73,16 @@ def make_plan(topology: Topology, out: Path, targets: list[SshTarget], say: Call
     """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
     check_reachable_inputs(topology, targets)
     live = read_live_state(topology, out)
-    wanted = {host.name for host in topology.hosts}
-    unreached = {host.host: host.problem for host in live.facts.hosts if host.ssh_failed and host.host in wanted}
-    if unreached:
-        raise HostsUnreachable(unreached)
     if live.record_restored_from:
         say(f"record.yml was missing from the build folder: restored from {live.record_restored_from}'s copy")
     rendered = render(topology, out)
     say_removed(rendered, say)
     tree = rendered.out.resolve()
+    # After render, as a failed run always was: the tree is the cluster file's, for verify and review.
+    wanted = {host.name for host in topology.hosts}
+    unreached = {host.host: host.problem for host in live.facts.hosts if host.ssh_failed and host.host in wanted}
+    if unreached:
+        raise HostsUnreachable(unreached)
     cas = tree_cas(tree)
     if replace is None:
         plan = plan_changes(topology, live.record, live.facts, cas)

@@ -29,8 +29,8 @@ from provisioner.drill.judge import (
 )
 from provisioner.drill.observe import EtcdObserver, VipWatch, holds_vip_test
 from provisioner.drill.scenarios import Scenario, resolve_targets, writer_host
-from provisioner.errors import ProvisionerError
-from provisioner.reach.remote import run_on
+from provisioner.providers import SshTarget
+from provisioner.reach.remote import in_parallel, run_command
 from provisioner.workload import Workload
 
 Progress = Callable[[str], None]
@@ -38,6 +38,8 @@ HEALTHY_BEFORE_TIMEOUT = 90.0
 RECOVERY_TIMEOUT = 150.0
 WRITES_BEFORE_FAULT = 20
 SETTLE_AFTER_RECOVERY = 1.5
+# VRRP settles within a few advertisement intervals (1 s) once the healed balancer's keepalived runs.
+VIP_SETTLE_TIMEOUT = 20.0
 
 
 @dataclass
@@ -138,15 +140,22 @@ class Drill:
                               self.bound, history.bucket_start, list(history.writes_per_bucket))
 
     def vip_holders(self) -> list[str]:
-        """Balancers holding the VIP now, asked one by one."""
+        """Balancers holding the VIP once VRRP has settled: every balancer asked at once, again each second
+        until two rounds in a row agree on one holder (a balancer just powered on may take the VIP back,
+        and for an instant of that hand-over two hold it or none), or the settle time is over."""
         holds = holds_vip_test(self.topology.endpoint.address)
-        holders = []
-        for host in self.topology.load_balancer_hosts:
-            try:
-                answer = run_on(self.control.targets[host.name], f"if {holds}; then echo 1; else echo 0; fi",
-                                step="Find the VIP", root=False, timeout=30)
-            except ProvisionerError:
-                continue
-            if answer.strip() not in ("", "0"):
-                holders.append(host.name)
-        return holders
+        targets = [self.control.targets[host.name] for host in self.topology.load_balancer_hosts]
+
+        def holding(target: SshTarget) -> bool:
+            done = run_command(target, f"if {holds}; then echo 1; else echo 0; fi", root=False, timeout=30)
+            return not done.problem and done.stdout.strip() not in ("", "0")
+
+        deadline = time.monotonic() + VIP_SETTLE_TIMEOUT
+        previous: list[str] | None = None
+        while True:
+            holders = [target.host for target, held in zip(targets, in_parallel(targets, holding), strict=True)
+                       if held]
+            if (len(holders) == 1 and holders == previous) or time.monotonic() > deadline:
+                return holders
+            previous = holders
+            time.sleep(1)

@@ -29,6 +29,7 @@ from provisioner.plan.steps import (
     UpdateControlPlaneEndpoints,
     WriteRecord,
 )
+from provisioner.plan.upgrade import plan_upgrade
 
 
 def quorum(members: int) -> int:
@@ -45,7 +46,19 @@ def plan_changes(topology: Topology, record: Record | None, facts: ClusterFacts,
             return _refuse(f"{topology.source.name}: layout: moving from {record.layout} to {topology.layout} etcd "
                            f"needs the running cluster, but no etcd member answers: start it first")
         return _without_running_cluster(topology, record, facts)
-    return _Membership(topology, record, facts).plan()
+    membership = _Membership(topology, record, facts).plan()
+    upgrade, upgrade_refusals = plan_upgrade(topology, facts)
+    if membership.refusals or upgrade_refusals:
+        return Plan(refusals=membership.refusals + tuple(upgrade_refusals))
+    if not upgrade:
+        return membership
+    changes = [step for step in membership.steps if not isinstance(step, WriteRecord)]
+    if changes or membership.moving_layout:
+        return _refuse(f"{topology.source.name}: etcd.version: the upgrade to {topology.cluster.etcd.version} and "
+                       f"a membership change ({changes[0].sentence if changes else 'a move between layouts'}) are "
+                       f"asked for at once; etcd changes one thing at a time: keep the members as they are and "
+                       f"upgrade first, then change the membership")
+    return Plan(steps=tuple(upgrade) + membership.steps, members_in_place=membership.members_in_place)
 
 
 def plan_replace(topology: Topology, record: Record | None, facts: ClusterFacts, tree_cas: RecordedCas,
@@ -135,8 +148,9 @@ def _without_running_cluster(topology: Topology, record: Record | None, facts: C
     if not holders:
         recorded = ", ".join(member.name for member in record.members)
         return _refuse(f"every member's {data_dir} is empty, but the record says cluster {record.etcd_cluster_id} "
-                       f"was built with {recorded}: that is a restore, not a bootstrap; restore the data from a "
-                       f"snapshot (apply never bootstraps a recorded cluster again)")
+                       f"was built with {recorded}: that is a restore, not a bootstrap; restore the data with "
+                       f"`provisioner etcd restore {topology.source} SNAPSHOT --yes` (apply never bootstraps a "
+                       f"recorded cluster again)")
     if sorted(desired) != sorted(member.name for member in record.members):
         return _refuse(f"no etcd member answers ({', '.join(holders)} hold data, etcd is stopped): membership "
                        f"changes need a healthy cluster; list the recorded members "

@@ -22,6 +22,8 @@ class Step:
     needs_confirmation: ClassVar[bool] = False
     # A step that changes etcd's membership: facts are gathered again after it.
     changes_membership: ClassVar[bool] = True
+    # A step of a rolling etcd upgrade: run by the upgrade phase, before the etcd phase restarts anything.
+    rolling_upgrade: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,45 @@ class WriteRecord(Step):
 
 
 @dataclass(frozen=True)
+class SnapshotBeforeUpgrade(Step):
+    folder: str
+    cluster: str
+    changes_membership: ClassVar[bool] = False
+    rolling_upgrade: ClassVar[bool] = True
+
+    @property
+    def sentence(self) -> str:
+        return (f"save a snapshot of etcd into the build folder's {self.folder}/"
+                f"{self.cluster}-before-upgrade-<UTC time>.db (checked with etcd's snapshot status)")
+
+
+@dataclass(frozen=True)
+class UpgradeMember(Step):
+    from_version: str
+    to_version: str
+    needs_confirmation: ClassVar[bool] = True
+    changes_membership: ClassVar[bool] = False
+    rolling_upgrade: ClassVar[bool] = True
+
+    @property
+    def sentence(self) -> str:
+        return (f"upgrade etcd on {self.host} from {self.from_version} to {self.to_version}: switch to the new "
+                f"release's binaries, restart the member, wait until every member is healthy and it has caught "
+                f"up with the leader")
+
+
+@dataclass(frozen=True)
+class CheckClusterVersion(Step):
+    version: str
+    changes_membership: ClassVar[bool] = False
+    rolling_upgrade: ClassVar[bool] = True
+
+    @property
+    def sentence(self) -> str:
+        return f"wait until every member reports cluster version {self.version}"
+
+
+@dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...] = ()
     # One line each: what differs and what to do. A plan with refusals is never run.
@@ -129,6 +170,19 @@ class Plan:
     def holds_back_configuration(self) -> frozenset[str]:
         """Control-plane hosts whose etcd endpoint list a step changes: the upload leaves theirs alone."""
         return frozenset(step.host for step in self.steps if isinstance(step, UpdateControlPlaneEndpoints))
+
+    @property
+    def upgrade_steps(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.rolling_upgrade)
+
+    @property
+    def membership_steps(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if not step.rolling_upgrade)
+
+    @property
+    def upgrading(self) -> frozenset[str]:
+        """Members whose binaries an upgrade step switches: the install phase leaves theirs alone."""
+        return frozenset(step.host for step in self.steps if isinstance(step, UpgradeMember))
 
     @property
     def needs_confirmation(self) -> bool:
@@ -145,5 +199,10 @@ class Plan:
                    f"at a time; the control plane's endpoints switch before any old member leaves; the new members' "
                    f"certificates are issued in the build folder and placed before step 1"
                    ] if self.moving_layout else []
+        upgrades = [step for step in self.steps if isinstance(step, UpgradeMember)]
+        if upgrades:
+            heading.append(f"rolling upgrade of etcd to {upgrades[0].to_version}: a snapshot first, then one member "
+                           f"at a time (the leader last), each healthy and caught up before the next; the new "
+                           f"release is downloaded and unpacked beside the old one before step 1")
         return heading + [f"{index:>{width}}. [{step.host}] {step.sentence}\n{' ' * (width + 2)}why: {step.why}"
                 for index, step in enumerate(self.steps, start=1)]

@@ -79,6 +79,9 @@ def etcd_config(topology: Topology, member: EtcdMember, founders: str | None = N
         "auto-compaction-retention": etcd.auto_compaction_retention,
         **kubeadm_etcd_settings(topology),
         "enable-v2": False,
+        # etcd 3.4 turns its JSON gateway (/v3/...) off when its settings come from a file (3.5 leaves it
+        # on): the workload's writer, the tests and an operator's curl talk to it.
+        "enable-grpc-gateway": True,
         "logger": "zap",
         "log-outputs": ["stderr"],
         "client-transport-security": {

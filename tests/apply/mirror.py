@@ -1,6 +1,6 @@
 """A local etcd release mirror for the lab: a tarball laid out like upstream's, built from the etcd
-binaries of the lab image (Debian trixie's etcd-server and etcd-client, so they run on the machines),
-served over HTTP on this machine's address on the lab bridge only."""
+binaries of a Debian root file system (the lab image's trixie packages, 3.5; or this machine's own, Debian
+12's 3.4, which run on the machines too), served over HTTP on this machine's address on the lab bridge only."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def build_release(rootfs: Path, folder: Path) -> Release:
         directory.type, directory.mode = tarfile.DIRTYPE, 0o755
         tar.addfile(directory)
         for binary in BINARIES:
+            if binary == "etcdutl" and not (rootfs / "usr/bin" / binary).exists():
+                continue  # etcd 3.4 has no etcdutl, its upstream tarballs neither
             data = (rootfs / "usr/bin" / binary).read_bytes()
             member = tarfile.TarInfo(f"{name}/{binary}")
             member.size, member.mode = len(data), 0o755

@@ -93,7 +93,8 @@ def test_phases_run_in_order_skipped_ones_say_why_and_a_failure_stops_the_rest()
 def test_apply_is_the_list_of_phases_in_the_documented_order() -> None:
     titles = [phase.title for phase in APPLY_PHASES]
     assert titles == ["Check hosts", "Install etcd, haproxy and keepalived", "Upload certificates and configuration",
-                      "Start etcd members", "Change etcd membership and record the cluster",
+                      "Upgrade etcd one member at a time", "Start etcd members",
+                      "Change etcd membership and record the cluster",
                       "Start load balancers (haproxy, keepalived)",
                       "Install Kubernetes with kubeadm"]
 

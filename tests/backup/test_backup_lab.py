@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from provisioner.providers.lab import lab_prerequisites_problems
 from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, image_rootfs
@@ -324,6 +325,15 @@ def test_restore_on_a_running_cluster_brings_back_the_snapshot_and_keeps_the_old
     assert list((cluster.out / "snapshots").glob("lc-backup-before-restore-*.db"))
     recorded = json.loads((cluster.out / "etcd-cluster.json").read_text())
     assert int(recorded["cluster_id"], 16) == after["cp1"][2]
+    assert_record_names_the_running_cluster(cluster, after["cp1"][2])
+
+
+def assert_record_names_the_running_cluster(cluster: LabCluster, cluster_id: int) -> None:
+    """record.yml in the build folder names the cluster ID the members report, and every member holds it."""
+    text = (cluster.out / "record.yml").read_text()
+    assert int(yaml.safe_load(text)["etcd_cluster_id"], 16) == cluster_id
+    for member in cluster.etcd_members:
+        assert cluster.ssh(member["name"], "cat /var/lib/provisioner/record.yml").stdout == text, member["name"]
 
 
 def test_restore_onto_fresh_machines_after_a_total_loss(
@@ -333,6 +343,14 @@ def test_restore_onto_fresh_machines_after_a_total_loss(
     cluster.lab.up()
     assert cluster.ssh("cp1", "ls -A /var/lib/etcd 2>/dev/null || true").stdout == ""
 
+    refused = cluster.apply()
+    assert refused.exit_code == 2, refused.stdout + refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert f"`provisioner etcd restore {cluster.cluster_file} SNAPSHOT --yes`" in refused.stderr
+    for member in cluster.etcd_members:  # nothing was installed, started or bootstrapped
+        assert cluster.ssh(member["name"], "systemctl is-active etcd", check=False).stdout.strip() != "active"
+        assert cluster.ssh(member["name"], "ls -A /var/lib/etcd 2>/dev/null || true").stdout == ""
+
     restore(cluster, snapshot)  # exit 0 includes verify passing
 
     old_revision, old_digest, _ = before["cp1"]
@@ -341,3 +359,6 @@ def test_restore_onto_fresh_machines_after_a_total_loss(
         assert revision >= old_revision, name
     timers = cluster.ssh("cp2", "systemctl is-active etcd-backup.timer").stdout.strip()
     assert timers == "active"
+    assert_record_names_the_running_cluster(cluster, member_contents(cluster)["cp1"][2])
+    again = cluster.apply()
+    assert again.exit_code == 0, again.stdout + again.stderr

@@ -89,8 +89,9 @@ def test_a_recorded_cluster_whose_members_are_all_empty_is_a_restore() -> None:
     wanted = topology(etcd_hosts=3)
     line = refused(plan_changes(wanted, record(THREE), empty(wanted), CAS))
     assert line == (f"every member's /var/lib/etcd is empty, but the record says cluster {CLUSTER_ID} was built "
-                    "with etcd1, etcd2, etcd3: that is a restore, not a bootstrap; restore the data from a snapshot "
-                    "(apply never bootstraps a recorded cluster again)")
+                    "with etcd1, etcd2, etcd3: that is a restore, not a bootstrap; restore the data with "
+                    "`provisioner etcd restore cluster.yaml SNAPSHOT --yes` (apply never bootstraps a recorded cluster "
+                    "again)")
 
 
 def test_existing_data_without_a_record_or_a_running_member() -> None:

@@ -10,6 +10,7 @@ from provisioner.apply.phases.load_balancer import StartLoadBalancers
 from provisioner.apply.phases.membership import ChangeMembership
 from provisioner.apply.phases.preflight import CheckHosts
 from provisioner.apply.phases.restore import RestoreEtcd
+from provisioner.apply.phases.upgrade import UpgradeEtcd
 from provisioner.apply.phases.upload import UploadFiles
 
 # Packages come before files: files belong to the etcd user the package creates, and haproxy must
@@ -18,6 +19,7 @@ APPLY_PHASES: tuple[type[Phase], ...] = (
     CheckHosts,
     InstallPackages,
     UploadFiles,
+    UpgradeEtcd,
     StartEtcd,
     ChangeMembership,
     StartLoadBalancers,

@@ -11,11 +11,13 @@ from typing import Any, ClassVar
 from provisioner.apply.display import ApplyDisplay
 from provisioner.apply.events import HostResult
 from provisioner.apply.live import LiveState
+from provisioner.apply.membership import StepRunner
 from provisioner.apply.recap import Recap
 from provisioner.apply.runner import AnsibleSession, RunOutcome
+from provisioner.cluster.record import tree_cas
 from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed
-from provisioner.plan.steps import Plan
+from provisioner.plan.steps import Plan, Step
 
 
 @dataclass
@@ -72,3 +74,15 @@ def raise_for_failures(title: str, outcome: RunOutcome,
     if outcome.status != "successful":
         raise StepFailed(title, None, f"ansible-playbook {outcome.status} (exit {outcome.rc}); "
                                       f"its output is in {outcome.artifact_dir / 'stdout'}")
+
+
+def run_plan_steps(context: ApplyContext, steps: tuple[Step, ...]) -> None:
+    """The plan's steps, one at a time: each announced, run, and followed by facts that show it done."""
+    live = context.live
+    assert live is not None, "apply gathers facts before any phase runs"
+    runner = StepRunner(context.topology, context.tree, live.ssh_targets, live.gather, live.record,
+                        tree_cas(context.tree), context.display.note)
+    facts = live.facts
+    for index, step in enumerate(steps, start=1):
+        context.display.note(f"({index}/{len(steps)}) [{step.host}] {step.sentence}")
+        facts = runner.run(step, facts)

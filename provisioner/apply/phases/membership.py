@@ -8,32 +8,24 @@ from __future__ import annotations
 
 import time
 
-from provisioner.apply.membership import StepRunner
-from provisioner.apply.phases.base import ApplyContext, Phase
+from provisioner.apply.phases.base import ApplyContext, Phase, run_plan_steps
 from provisioner.apply.write_probe import MoveMeasurement
-from provisioner.cluster.record import tree_cas
 
 
 class ChangeMembership(Phase):
     title = "Change etcd membership and record the cluster"
 
     def skip_reason(self, context: ApplyContext) -> str | None:
-        return None if context.plan.steps else "etcd membership already matches the cluster file"
+        return None if context.plan.membership_steps else "etcd membership already matches the cluster file"
 
     def run(self, context: ApplyContext) -> None:
         live = context.live
         assert live is not None, "apply gathers facts before any phase runs"
-        runner = StepRunner(context.topology, context.tree, live.ssh_targets, live.gather, live.record,
-                            tree_cas(context.tree), context.display.note)
-        facts = live.facts
-        steps = context.plan.steps
-        measurement = MoveMeasurement.start(context.topology, context.tree, facts, context.display.note) \
+        measurement = MoveMeasurement.start(context.topology, context.tree, live.facts, context.display.note) \
             if context.plan.moving_layout else None
         started = time.monotonic()
         try:
-            for index, step in enumerate(steps, start=1):
-                context.display.note(f"({index}/{len(steps)}) [{step.host}] {step.sentence}")
-                facts = runner.run(step, facts)
+            run_plan_steps(context, context.plan.membership_steps)
         finally:
             if measurement is not None:
                 measurement.finish(time.monotonic() - started)

@@ -25,7 +25,7 @@ from provisioner.providers.lab.model import (
     MachineStatus,
 )
 from provisioner.providers.lab.names import BASTION_HOST
-from provisioner.providers.lab.prerequisites import NOT_ROOT, lab_prerequisites_problems
+from provisioner.providers.lab.prerequisites import NOT_ROOT, lab_prerequisites_problems, raise_inotify_instances
 from provisioner.providers.lab.readiness import wait_for_ssh
 from provisioner.providers.lab.state import (
     DEFAULT_STATE_ROOT,
@@ -118,6 +118,10 @@ class Lab:
         hosts no longer listed (from an earlier `up`) are left alone until `down`."""
         report = progress or _quiet
         _require_prerequisites()
+        raised = raise_inotify_instances()
+        if raised is not None:
+            report(f"raised fs.inotify.max_user_instances from {raised[0]} to {raised[1]}: systemd in every "
+                   "machine needs a few")
         record = self._record_for_up(report)
         self.paths.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         save_record(self.paths.record, record)  # first, so `down` can clean up after a crash below

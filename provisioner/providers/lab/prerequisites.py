@@ -47,3 +47,20 @@ def _kernel_supports(filesystem: str) -> bool:
         return True
     # Not loaded yet is fine: mount loads the module on first use.
     return Path(f"/lib/modules/{os.uname().release}/kernel/fs/{filesystem}fs").is_dir()
+
+
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+# systemd, journald and logind in every machine each hold inotify instances, all counted against root
+# here: the kernel's default of 128 runs out at a dozen machines (several labs at once), and a machine
+# that cannot get one fails to boot ("Too many open files").
+INOTIFY_INSTANCES_NEEDED = 1024
+
+
+def raise_inotify_instances(path: Path = INOTIFY_INSTANCES) -> tuple[int, int] | None:
+    """Raises the per-user inotify instance limit to what labs need; returns (before, after) when it
+    changed it, None when it was high enough already."""
+    before = int(path.read_text())
+    if before >= INOTIFY_INSTANCES_NEEDED:
+        return None
+    path.write_text(f"{INOTIFY_INSTANCES_NEEDED}\n")
+    return before, INOTIFY_INSTANCES_NEEDED
