@@ -81,7 +81,7 @@ def apply_cluster(topology: Topology, out: Path, targets: list[SshTarget], displ
             variables["etcd_upgrading"] = sorted(planned.plan.upgrading)
         context = ApplyContext(topology, tree, session, variables, display, recap)
         if planned is not None:
-            context.plan, context.live = planned.plan, planned.live
+            context.plan, context.live, context.kubeadm = planned.plan, planned.live, planned.kubeadm
         run_phases([phase() for phase in phases], context)
     return run_dir
 
@@ -90,3 +90,5 @@ def show_plan(planned: Planned, say: Callable[[str], None]) -> None:
     say("Plan:")
     for line in planned.plan.lines():
         say("  " + line.replace("\n", "\n  "))
+    if planned.installs_kubernetes:
+        say("  " + planned.kubeadm.sentence())

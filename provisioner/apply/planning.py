@@ -59,6 +59,8 @@ class Planned:
     live: LiveState
     tree: Path
     kubeadm: KubeadmDecision
+    # kubernetes.install is kubeadm: the Kubernetes phase runs and acts on `kubeadm`.
+    installs_kubernetes: bool = False
 
 
 def check_reachable_inputs(topology: Topology, targets: list[SshTarget]) -> None:
@@ -89,7 +91,8 @@ def make_plan(topology: Topology, out: Path, targets: list[SshTarget], say: Call
     else:
         plan = plan_replace(topology, live.record, live.facts, cas, replace)
     kubeadm = decide_kubeadm(topology, live.record, live.facts)
-    refusals = plan.refusals + (kubeadm.refusals if topology.cluster.kubernetes.install == "kubeadm" else ())
+    installs_kubernetes = topology.cluster.kubernetes.install == "kubeadm"
+    refusals = plan.refusals + (kubeadm.refusals if installs_kubernetes else ())
     if refusals:
         raise PlanRefused(refusals)
-    return Planned(plan, live, tree, kubeadm)
+    return Planned(plan, live, tree, kubeadm, installs_kubernetes)

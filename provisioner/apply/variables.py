@@ -14,6 +14,7 @@ from provisioner import hostpaths
 from provisioner.apply import remote_paths
 from provisioner.cluster.topology import Topology
 from provisioner.kubernetes.images import kubeadm_images
+from provisioner.plan.kubeadm import KubeadmDecision
 from provisioner.render.cni import manifest_source
 
 ETCD_PACKAGES = ["etcd-server", "etcd-client"]
@@ -94,4 +95,15 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
         "kubernetes_cni_manifest_url": manifest_url,
         "kubernetes_cni_manifest_sha256": manifest_sha256,
+    }
+
+
+def kubeadm_decision_variables(decision: KubeadmDecision) -> dict[str, Any]:
+    """The init-or-join decision made from the facts, as the Kubernetes playbook reads it: it inits, joins
+    and resets by these lists, never by a host's position in the file."""
+    return {
+        "kubernetes_first_control_plane": decision.first_control_plane,
+        "kubernetes_initialize": decision.initialize,
+        "kubernetes_members": list(decision.members),
+        "kubernetes_joining": list(decision.joining),
     }

@@ -39,7 +39,7 @@ RECOVERY_TIMEOUT = 150.0
 WRITES_BEFORE_FAULT = 20
 SETTLE_AFTER_RECOVERY = 1.5
 # VRRP settles within a few advertisement intervals (1 s) once the healed balancer's keepalived runs.
-VIP_SETTLE_TIMEOUT = 20.0
+VIP_SETTLE_TIMEOUT = 30.0
 
 
 @dataclass

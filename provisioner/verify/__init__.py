@@ -10,6 +10,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError
 from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
+from provisioner.verify.live import read_live
 from provisioner.verify.preflight import check_rendered
 from provisioner.verify.results import CheckResult, Outcome, Report
 from provisioner.verify.session import run_checks
@@ -28,6 +29,8 @@ def verify(topology: Topology, out: Path, targets: list[SshTarget],
         raise InputError(missing)
     starting()  # the inputs hold up: from here on, hosts are contacted
     started = time.monotonic()
-    results, problems = run_checks(topology, targets)
+    # Like apply, verify begins by reading what runs: the facts and the record the checks compare.
+    live = read_live(topology, out)
+    results, problems = run_checks(topology, targets, live)
     hosts = {host.name: sorted(str(role) for role in topology.roles_of(host)) for host in topology.hosts}
     return Report(topology.name, topology.layout, results, time.monotonic() - started, problems, hosts)

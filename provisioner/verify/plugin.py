@@ -16,10 +16,12 @@ import pytest
 from provisioner.cluster.topology import Topology
 from provisioner.verify.expect import CannotCheck, CheckFailed
 from provisioner.verify.fleet import Fleet, Target
+from provisioner.verify.live import LiveFacts
 from provisioner.verify.results import CLUSTER, CheckResult, Outcome
 
 TOPOLOGY = pytest.StashKey[Topology]()
 FLEET = pytest.StashKey[Fleet]()
+LIVE = pytest.StashKey[LiveFacts | None]()
 
 ROLE_PARAMETERS = {
     "etcd_host": "etcd",
@@ -30,18 +32,20 @@ ROLE_PARAMETERS = {
 
 
 class VerifyPlugin:
-    def __init__(self, topology: Topology, fleet: Fleet) -> None:
+    def __init__(self, topology: Topology, fleet: Fleet, live: LiveFacts | None = None) -> None:
         self._topology = topology
         self._fleet = fleet
+        self._live = live
         self.results: list[CheckResult] = []
         self.problems: list[str] = []
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "layout(name): the check applies to this etcd layout only")
         config.addinivalue_line("markers", "backup: the check applies when etcd.backup is set")
-        # Read by the `topology` and `fleet` fixtures in checks/conftest.py.
+        # Read by the `topology`, `fleet` and `live` fixtures in checks/conftest.py.
         config.stash[TOPOLOGY] = self._topology
         config.stash[FLEET] = self._fleet
+        config.stash[LIVE] = self._live
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         for parameter, role in ROLE_PARAMETERS.items():

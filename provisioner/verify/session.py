@@ -13,6 +13,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.providers.base import SshTarget
 from provisioner.verify import checks
 from provisioner.verify.fleet import Fleet, open_fleet
+from provisioner.verify.live import LiveFacts
 from provisioner.verify.plugin import VerifyPlugin
 from provisioner.verify.results import CheckResult
 
@@ -35,16 +36,17 @@ def pytest_arguments(modules: Sequence[str] = ()) -> list[str]:
     ]
 
 
-def run_checks(topology: Topology, ssh_targets: list[SshTarget]) -> tuple[list[CheckResult], list[str]]:
+def run_checks(topology: Topology, ssh_targets: list[SshTarget],
+               live: LiveFacts | None = None) -> tuple[list[CheckResult], list[str]]:
     """Every check's result, and problems that stopped checks from running at all."""
     with open_fleet(topology, ssh_targets) as fleet:
-        return run_plugin(topology, fleet)
+        return run_plugin(topology, fleet, live=live)
 
 
-def run_plugin(topology: Topology, fleet: Fleet,
-               modules: Sequence[str] = ()) -> tuple[list[CheckResult], list[str]]:
-    """The checks in `modules` (all by default) over an open fleet."""
-    plugin = VerifyPlugin(topology, fleet)
+def run_plugin(topology: Topology, fleet: Fleet, modules: Sequence[str] = (),
+               live: LiveFacts | None = None) -> tuple[list[CheckResult], list[str]]:
+    """The checks in `modules` (all by default) over an open fleet; `live`: the facts and record read first."""
+    plugin = VerifyPlugin(topology, fleet, live)
     with _no_plugin_autoload():
         status = pytest.main(pytest_arguments(modules), plugins=[plugin])
     problems = list(plugin.problems)

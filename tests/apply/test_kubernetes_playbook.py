@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from provisioner.apply.apply import PLAYBOOKS
-from provisioner.apply.variables import kubernetes_variables
+from provisioner.apply.variables import kubeadm_decision_variables, kubernetes_variables
 from provisioner.cluster.load import load_topology
+from provisioner.plan.kubeadm import KubeadmDecision
 from provisioner.render import render
 from tests.apply.local_ansible import run_local
 from tests.conftest import EXAMPLES
@@ -356,3 +357,151 @@ def test_the_add_on_files_are_placed_where_apply_looks_for_them(tree: Path) -> N
     folder = kubernetes_variables(topology)["kubernetes_cni_dir"]
     placed = {entry["dest"] for entry in yaml.safe_load((tree / "hosts/cp1/files.yml").read_text())["files"]}
     assert {f"{folder}/kustomization.yaml", f"{folder}/pod-network.yaml"} <= placed
+
+
+# kubeadm init or join as apply decided from the facts: the plays' host patterns and the guards of
+# init, join and reset, run with Ansible against this machine, which has no kubeadm.
+
+NODES = {"control_plane": ["cp1", "cp2", "cp3"], "worker": ["w1"]}
+
+
+def _decision_variables(decision: KubeadmDecision) -> dict[str, Any]:
+    variables = kubeadm_decision_variables(decision)
+    assert yaml.safe_load(yaml.safe_dump(variables)) == variables  # plain data, as extra variables travel
+    return variables
+
+
+def _hosts_of_each_play(folder: Path, decision: KubeadmDecision) -> dict[str, list[str]]:
+    """kubernetes.yml's plays as shipped (hosts, serial, order), each task list replaced by one task that
+    only marks where it ran; the first play keeps the task that finds the decided host."""
+    plays = yaml.safe_load((PLAYBOOKS / "kubernetes.yml").read_text())
+    finder = {"name": "Find the decided host", "ansible.builtin.import_role": {
+        "name": "kubernetes", "tasks_from": "first_control_plane"}}
+    marked = [{**play, "tasks": ([finder] if index == 0 else []) + [
+        {"name": f"Ran: {play['name']}", "ansible.builtin.debug": {"msg": "here"}}]}
+        for index, play in enumerate(plays)]
+    outcome = run_local(folder, marked, groups=NODES, extravars=_decision_variables(decision))
+    assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
+    return {play["name"]: sorted(outcome.results_of(f"Ran: {play['name']}")) for play in plays}
+
+
+def test_a_new_cluster_is_initialised_on_the_decided_host_and_the_others_join(tmp_path: Path) -> None:
+    ran = _hosts_of_each_play(tmp_path, KubeadmDecision("cp1", True, joining=("cp2", "cp3", "w1")))
+    assert ran["Initialize the cluster, or issue the join credentials, on the host apply chose"] == ["cp1"]
+    assert ran["Join the other control-plane hosts, one at a time"] == ["cp2", "cp3"]
+    assert ran["Join the workers"] == ["w1"]
+
+
+def test_a_running_cluster_gets_its_credentials_from_the_host_whose_api_answered(tmp_path: Path) -> None:
+    """cp1, first in the file, was rebuilt; cp2 answers: every play meant for 'the first control-plane
+    host' runs on cp2, and cp1 is among the joining hosts."""
+    ran = _hosts_of_each_play(tmp_path, KubeadmDecision("cp2", False, members=("cp2", "cp3", "w1"), joining=("cp1",)))
+    for play in ("Decide the upgrade kubernetes.version asks for",
+                 "Upgrade the first control-plane host (kubeadm upgrade apply)",
+                 "Initialize the cluster, or issue the join credentials, on the host apply chose"):
+        assert ran[play] == ["cp2"], play
+    assert ran["Upgrade the other control-plane hosts, one at a time (kubeadm upgrade node)"] == ["cp1", "cp3"]
+    assert ran["Join the other control-plane hosts, one at a time"] == ["cp1", "cp3"]
+    assert ran["Prepare control-plane hosts and workers"] == ["cp1", "cp2", "cp3", "w1"]
+
+
+def _stat_marker() -> dict[str, Any]:
+    """running_versions.yml's own task reading the marker (kubernetes_joined), as the playbook runs it first."""
+    (task,) = [task for task in _role_tasks("running_versions.yml") if task.get("register") == "kubernetes_joined"]
+    return task
+
+
+def _marker_variables(folder: Path, marked: tuple[str, ...]) -> dict[str, Any]:
+    for host in marked:
+        (folder / host).mkdir(parents=True, exist_ok=True)
+        (folder / host / "member").write_text("kubeadm join\n")
+    return {"kubernetes_member_marker": str(folder / "{{ inventory_hostname }}/member"),
+            "kubernetes_runtime_config": str(folder / "{{ inventory_hostname }}-runtime.yaml")}
+
+
+def test_reset_is_refused_on_a_member_and_on_a_host_with_the_marker(root: None, tree: Path, tmp_path: Path) -> None:
+    """cp1 is a member by the decision, cp2 holds the marker, cp3 neither: all three have the files kubeadm
+    leaves; only cp3 gets as far as kubeadm reset (in check mode: not carried out)."""
+    for host in ("cp1", "cp2", "cp3"):
+        (tmp_path / host).mkdir()
+        (tmp_path / host / "admin.conf").write_text("kubeadm wrote this\n")
+    play = {"name": "Reset", "hosts": "cp1:cp2:cp3", "gather_facts": False, "check_mode": True,
+            "tasks": [{"name": "Undo", "ansible.builtin.import_role": {"name": "kubernetes", "tasks_from": "reset"}}]}
+    outcome = run_local(tmp_path, [play], groups=NODES, extravars={
+        **_decision_variables(KubeadmDecision("cp2", False, members=("cp1",), joining=("cp3",))),
+        **_marker_variables(tmp_path, ("cp2",)),
+        "provisioner_tree": str(tree), "provisioner_validators": {},
+        "provisioner_pending_dir": str(tmp_path / "pending"),
+        "kubernetes_kubeadm_leftovers": [str(tmp_path / "{{ inventory_hostname }}/admin.conf")],
+    })
+    refused = outcome.results_of("Refuse to reset a host that is part of the working cluster")
+    assert {host for host, result in refused.items() if result.status == "failed"} == {"cp1", "cp2"}
+    assert "cp1: kubeadm reset refused: this host is part of the running Kubernetes cluster (apply found it a " \
+           "member)" in refused["cp1"].reason
+    assert "its marker" in refused["cp2"].reason and refused["cp3"].status == "skipped"
+    assert set(outcome.results_of("Undo the earlier attempt (kubeadm reset, keeping etcd's data)")) == {"cp3"}
+    # The certificates are put back on the reset's own condition: it held on cp3 only.
+    restored = outcome.results_of("Place configuration files and certificates")
+    assert set(restored) == {"cp3"} and restored["cp3"].result["changed_files"]
+
+
+def _init_play(decision: KubeadmDecision) -> dict[str, Any]:
+    plays = yaml.safe_load((PLAYBOOKS / "kubernetes.yml").read_text())
+    (init,) = [play for play in plays if play["name"].startswith("Initialize the cluster")]
+    return {**init, "hosts": decision.first_control_plane, "any_errors_fatal": False,
+            "tasks": [_stat_marker(), init["tasks"][0]]}
+
+
+def test_kubeadm_init_is_refused_on_a_host_with_the_marker(root: None, tree: Path, tmp_path: Path) -> None:
+    decision = KubeadmDecision("cp1", True, joining=("cp2",))
+    outcome = run_local(tmp_path, [_init_play(decision)], groups=NODES, extravars={
+        **_decision_variables(decision), **_marker_variables(tmp_path, ("cp1",)), "provisioner_tree": str(tree)})
+    (failure,) = outcome.failures
+    assert failure.task == "Refuse kubeadm init on a host that is already part of a cluster"
+    assert "kubeadm init never runs over an existing cluster" in failure.reason
+    assert not outcome.results_of("Generate the key that encrypts the control-plane certificates kubeadm uploads")
+
+
+def test_nothing_runs_kubeadm_on_the_decided_host_when_every_node_is_a_member(
+        root: None, tree: Path, tmp_path: Path) -> None:
+    decision = KubeadmDecision("cp2", False, members=("cp1", "cp2", "cp3", "w1"))
+    outcome = run_local(tmp_path, [_init_play(decision)], groups=NODES, extravars={
+        **_decision_variables(decision), **_marker_variables(tmp_path, ("cp2",)), "provisioner_tree": str(tree)})
+    assert outcome.status == "successful", [failure.reason for failure in outcome.failures]
+    kubeadm = [result for result in outcome.results if result.task.startswith(("Generate", "Run kubeadm"))]
+    assert {result.task for result in kubeadm} >= {"Run kubeadm init", "Generate a bootstrap token for joining hosts"}
+    assert {result.status for result in kubeadm} == {"skipped"}
+
+
+def test_kubeadm_init_runs_only_where_the_decision_says(root: None, tree: Path, tmp_path: Path) -> None:
+    """With kubernetes_initialize, the decided host goes for kubeadm (absent here, so its first kubeadm
+    command fails); the join of the others waits behind it (any_errors_fatal in the shipped play)."""
+    decision = KubeadmDecision("cp1", True, joining=("cp2", "cp3", "w1"))
+    outcome = run_local(tmp_path, [_init_play(decision)], groups=NODES, extravars={
+        **_decision_variables(decision), **_marker_variables(tmp_path, ()), "provisioner_tree": str(tree)})
+    (failure,) = outcome.failures
+    assert (failure.host, failure.task) == \
+        ("cp1", "Generate the key that encrypts the control-plane certificates kubeadm uploads")
+    assert not (tmp_path / "cp1/member").exists()
+
+
+def test_only_the_decided_hosts_join_with_the_credentials_of_the_decided_host(
+        root: None, tree: Path, tmp_path: Path) -> None:
+    """cp1 joins (kubeadm is absent here: its join fails, reported with kubeadm's step); cp3 is a member
+    without a marker and w1 holds the marker: neither is reset nor joined."""
+    decision = KubeadmDecision("cp2", False, members=("cp2", "cp3", "w1"), joining=("cp1",))
+    credentials = {"name": "The decided host issued credentials", "hosts": "cp2", "gather_facts": False, "tasks": [
+        {"name": "Stand in for kubeadm's token", "ansible.builtin.set_fact": {
+            "kubernetes_token": TOKEN, "kubernetes_certificate_key": CERTIFICATE_KEY}, "no_log": True}]}
+    join = {"name": "Join", "hosts": "cp1:cp3:w1", "gather_facts": False, "tasks": [
+        _stat_marker(), {"name": "Join", "ansible.builtin.import_role": {"name": "kubernetes", "tasks_from": "join"}}]}
+    outcome = run_local(tmp_path, [credentials, join], groups=NODES, extravars={
+        **_decision_variables(decision), **_marker_variables(tmp_path, ("w1",)), "provisioner_tree": str(tree),
+        "kubernetes_kubeadm_leftovers": [str(tmp_path / "{{ inventory_hostname }}/admin.conf")]})
+    (failure,) = outcome.failures
+    assert (failure.host, failure.task) == ("cp1", "Stop when it failed, for kubeadm join")
+    took = outcome.results_of("Take the token and certificate key from the host that issued them")
+    assert {host for host, result in took.items() if result.status == "ok"} == {"cp1"}
+    guarded = outcome.results_of("Refuse to reset a host that is part of the working cluster")
+    assert {result.status for result in guarded.values()} == {"skipped"}
+    assert not (tmp_path / "cp1-runtime.yaml").exists()

@@ -18,7 +18,8 @@ CLUSTER_ID = "cdf818194e3a8c32"
 ETCD_CA = "sha256:" + "e" * 64
 KUBERNETES_CA = "sha256:" + "a" * 64
 CAS = RecordedCas(etcd=ETCD_CA, kubernetes=KUBERNETES_CA)
-ADDRESSES = {**{f"cp{i}": f"10.0.0.1{i}" for i in range(1, 8)}, **{f"etcd{i}": f"10.0.0.2{i}" for i in range(1, 8)}}
+ADDRESSES = {**{f"cp{i}": f"10.0.0.1{i}" for i in range(1, 8)}, **{f"etcd{i}": f"10.0.0.2{i}" for i in range(1, 8)},
+             **{f"w{i}": f"10.0.0.3{i}" for i in range(1, 4)}}
 
 
 def member_id(name: str) -> str:
@@ -33,12 +34,14 @@ def client_url(name: str) -> str:
     return f"https://{ADDRESSES[name]}:2379"
 
 
-def topology(layout: str = "external", control_plane: int = 1, etcd_hosts: int = 3, **top: Any) -> Topology:
+def topology(layout: str = "external", control_plane: int = 1, etcd_hosts: int = 3, workers: int = 0,
+             **top: Any) -> Topology:
     hosts = [{"name": f"cp{i}", "address": ADDRESSES[f"cp{i}"], "roles": ["control_plane"]}
              for i in range(1, control_plane + 1)]
     if layout == "external":
         hosts += [{"name": f"etcd{i}", "address": ADDRESSES[f"etcd{i}"], "roles": ["etcd"]}
                   for i in range(1, etcd_hosts + 1)]
+    hosts += [{"name": f"w{i}", "address": ADDRESSES[f"w{i}"], "roles": ["worker"]} for i in range(1, workers + 1)]
     data: dict[str, Any] = {"name": "demo", "layout": layout, "kubernetes": {"install": "none"}, "hosts": hosts}
     if control_plane > 1:
         data["endpoint"] = {"address": "10.0.0.100", "load_balancer": "external"}

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from provisioner import hostpaths
 from provisioner.cluster.load import load_topology
+from provisioner.cluster.record import parse_record
 from provisioner.providers.lab import lab_for, lab_prerequisites_problems, names
 from tests.conftest import run_cli
 from tests.verify.lab_clusters import derived_cluster, ssh_argv
@@ -133,3 +135,56 @@ def test_a_fault_fails_verify_on_its_host_and_apply_repairs_it(lab_cluster: LabC
     exit_code, report, human = lab_cluster.verify()
     assert exit_code == 0, human
 
+
+
+def _etcdctl(words: str) -> str:
+    """etcdctl on an etcd member, with the health-check client certificate apply placed there."""
+    return (f"env ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert={hostpaths.ETCD_CA} "
+            f"--cert={hostpaths.ETCD_HEALTHCHECK_CERT} --key={hostpaths.ETCD_HEALTHCHECK_KEY} {words}")
+
+
+def _failed_checks(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(c["host"], c["check"]): c for c in report["checks"] if c["outcome"] == "failed"}
+
+
+def test_a_learner_left_behind_and_a_record_of_another_cluster_fail_verify(lab_cluster: LabCluster) -> None:
+    """The checks read from the facts verify gathers first, against real etcd: a learner added by hand
+    (as an addition that stopped before its promotion leaves one), then a record naming another cluster
+    ID. Each fails verify with its check named; undone, verify passes again."""
+    topology, _ = load_topology(lab_cluster.file)
+    members = [member.name for member in topology.etcd_members]
+    first = topology.host(members[0]).address
+    stray = "https://198.18.2.250:2380"  # no machine: the learner never starts, as after a killed apply
+    _ssh(lab_cluster, first, _etcdctl(f"member add kf-learner --learner --peer-urls={stray}"))
+    try:
+        exit_code, report, human = lab_cluster.verify()
+        assert exit_code == 1
+        failed = _failed_checks(report)
+        listing = {host for host, check in failed if check == "member_list_matches_cluster_file"}
+        assert listing == set(members), sorted(failed)
+        assert failed[(members[0], "member_list_matches_cluster_file")]["found"] == \
+            f"unexpected (unstarted)={stray} (learner)"
+        assert "member_list_matches_cluster_file" in human
+    finally:
+        learner = f"awk -F', ' '$4 == \"{stray}\" {{print $1}}'"
+        _ssh(lab_cluster, first, f"{_etcdctl('member list')} | {learner} | xargs -r -n1 {_etcdctl('member remove')}")
+
+    record = lab_cluster.file.parent / "build" / "record.yml"
+    original = record.read_text()
+    recorded = parse_record(original, str(record)).etcd_cluster_id
+    record.write_text(parse_record(original, str(record)).model_copy(
+        update={"etcd_cluster_id": "1234abcd1234abcd"}).to_yaml())
+    try:
+        exit_code, report, _ = lab_cluster.verify()
+        assert exit_code == 1
+        failed = _failed_checks(report)
+        assert set(failed) == {("cluster", "one_cluster_id_the_recorded_one")}, sorted(failed)
+        check = failed[("cluster", "one_cluster_id_the_recorded_one")]
+        assert check["expected"] == f"cluster ID 1234abcd1234abcd on every member (the record's, {record})"
+        assert check["found"] == "; ".join(f"{name}: {recorded}" for name in sorted(members))
+    finally:
+        record.write_text(original)
+    exit_code, report, human = lab_cluster.verify()
+    assert exit_code == 0, human
+    checks = {check["check"] for check in report["checks"] if check["outcome"] == "passed"}
+    assert {"one_cluster_id_the_recorded_one", "installed_cas_are_the_recorded_ones"} <= checks

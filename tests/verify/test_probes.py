@@ -29,10 +29,6 @@ def test_etcdctl_command_uses_tls_client_certificate_v3_api_and_json() -> None:
 
 
 def test_etcdctl_readers() -> None:
-    member_list = {"members": [{"ID": 1, "name": "cp1", "peerURLs": ["https://10.0.0.1:2380"]},
-                               {"ID": 2, "peerURLs": ["https://10.0.0.9:2380"]}]}
-    assert etcdctl.members(json.dumps(member_list)) == [etcdctl.Member("cp1", ("https://10.0.0.1:2380",)),
-                                                        etcdctl.Member("", ("https://10.0.0.9:2380",))]
     status = [{"Endpoint": "https://10.0.0.1:2379", "Status": {"header": {"member_id": 11, "revision": 7},
                                                                 "leader": 11, "raftTerm": 2}}]
     assert etcdctl.statuses(json.dumps(status)) == [etcdctl.EndpointStatus("https://10.0.0.1:2379", 11, 11, 7, 2)]
@@ -42,7 +38,7 @@ def test_etcdctl_readers() -> None:
                                                                 "error": "context deadline exceeded"}]
     assert etcdctl.health(json.dumps(health)) == {"https://a:2379": (True, ""),
                                                   "https://b:2379": (False, "context deadline exceeded")}
-    assert etcdctl.statuses("") == [] and etcdctl.members("") == []
+    assert etcdctl.statuses("") == []
 
 
 def test_etcdctl_first_error_skips_grpc_retry_logs() -> None:

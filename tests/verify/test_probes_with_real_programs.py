@@ -47,7 +47,6 @@ def test_etcdctl_readers_understand_real_answers(ready_etcd: LocalEtcd) -> None:
     def ask(*words: str) -> subprocess.CompletedProcess[str]:
         return _sh(etcdctl.etcdctl([ready_etcd.url], ready_etcd.member_client, *words))
 
-    assert etcdctl.members(ask("member", "list").stdout) == [etcdctl.Member("m1", (ready_etcd.peer_url,))]
     [status] = etcdctl.statuses(ask("endpoint", "status").stdout)
     assert status.endpoint == ready_etcd.url and status.leader == status.member_id and status.revision >= 1
     # The running server's version is the one its binary reports (what apply reads after installing).

@@ -17,6 +17,7 @@ from provisioner.apply.runner import AnsibleSession, RunOutcome
 from provisioner.cluster.record import tree_cas
 from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed
+from provisioner.plan.kubeadm import KubeadmDecision
 from provisioner.plan.steps import Plan, Step
 
 
@@ -30,6 +31,8 @@ class ApplyContext:
     recap: Recap
     plan: Plan = field(default_factory=Plan)
     live: LiveState | None = None
+    # kubeadm init or join, decided with the plan (None: a command without a plan; the phase decides).
+    kubeadm: KubeadmDecision | None = None
     runs: list[RunOutcome] = field(default_factory=list)
 
     def run_playbook(self, playbook: str, limit: list[str] | None = None,

@@ -12,6 +12,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.verify import facts
 from provisioner.verify.expect import CannotCheck, expect, listing
 from provisioner.verify.fleet import Target
+from provisioner.verify.live import LiveFacts
 from provisioner.verify.probes import etcdctl, http, network
 from provisioner.verify.probes.certificates import now
 
@@ -99,15 +100,18 @@ def test_client_port_refuses_tls_without_client_certificate(etcd_host: Target) -
            hint=f"client-cert-auth in {hostpaths.ETCD_CONFIG}")
 
 
-def test_member_list_matches_cluster_file(etcd_host: Target, topology: Topology) -> None:
-    """This member sees exactly the members of the cluster file, with their peer URLs."""
-    stdout, error = facts.etcdctl_json(etcd_host, [f"https://{_LOOPBACK}:{ETCD_CLIENT_PORT}"], facts.MEMBER_CLIENT,
-                                       "member", "list")
-    found = {f"{m.name or '(unstarted)'}={','.join(m.peer_urls)}" for m in etcdctl.members(stdout)}
+def test_member_list_matches_cluster_file(etcd_host: Target, live: LiveFacts, topology: Topology) -> None:
+    """This member sees exactly the voting members of the cluster file, with their peer URLs: no extra
+    member, no learner left behind (from the member list the facts read on this host)."""
+    host = live.facts.host(etcd_host.name)
+    listed = host.members if host is not None else None
+    found = {f"{m.name or '(unstarted)'}={','.join(m.peer_urls)}{' (learner)' if m.is_learner else ''}"
+             for m in listed or ()}
     expected = {f"{m.name}={m.peer_url}" for m in topology.etcd_members}
-    expect(not error and found == expected, expected=listing(expected),
-           found=error or _difference(expected, found),
-           hint=f"etcdctl member list on {etcd_host.name}; a stray member needs `etcdctl member remove`")
+    expect(listed is not None and found == expected, expected=listing(expected),
+           found=_difference(expected, found) if listed is not None else live.why_silent(etcd_host.name),
+           hint=f"etcdctl member list on {etcd_host.name}; `provisioner plan` says how apply would remove a stray "
+                f"member or promote a learner")
 
 
 def test_endpoint_healthy(etcd_host: Target, topology: Topology) -> None:

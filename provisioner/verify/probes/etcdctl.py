@@ -37,12 +37,6 @@ def etcdctl(endpoints: Sequence[str], client: ClientCertificate, *words: str,
 
 
 @dataclass(frozen=True)
-class Member:
-    name: str
-    peer_urls: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class EndpointStatus:
     endpoint: str
     member_id: int
@@ -63,11 +57,6 @@ def _json(text: str) -> Any:
     """etcdctl prints its JSON on one line even when some endpoints failed; stderr says which."""
     text = text.strip()
     return json.loads(text) if text else None
-
-
-def members(text: str) -> list[Member]:
-    data = _json(text) or {}
-    return [Member(member.get("name", ""), tuple(member.get("peerURLs", []))) for member in data.get("members", [])]
 
 
 def statuses(text: str) -> list[EndpointStatus]:
