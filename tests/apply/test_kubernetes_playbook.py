@@ -440,8 +440,9 @@ def test_reset_is_refused_on_a_member_and_on_a_host_with_the_marker(root: None, 
            "member)" in refused["cp1"].reason
     assert "its marker" in refused["cp2"].reason and refused["cp3"].status == "skipped"
     assert set(outcome.results_of("Undo the earlier attempt (kubeadm reset, keeping etcd's data)")) == {"cp3"}
-    # The certificates are put back on the reset's own condition: it held on cp3 only.
-    restored = outcome.results_of("Place configuration files and certificates")
+    # The files are put back on the reset's own condition, held on cp3 only (keys and certificates with their
+    # keys unlogged; configuration and CA certificates here).
+    restored = outcome.results_of("Place configuration files and CA certificates")
     assert set(restored) == {"cp3"} and restored["cp3"].result["changed_files"]
 
 
