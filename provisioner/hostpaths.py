@@ -37,6 +37,8 @@ KUBEADM_CONFIG = "/etc/kubernetes/provisioner/kubeadm.yaml"
 HAPROXY_CONFIG = "/etc/haproxy/haproxy.cfg"
 KEEPALIVED_CONFIG = "/etc/keepalived/keepalived.conf"
 KEEPALIVED_CHECK_SCRIPT = "/etc/keepalived/check_haproxy.sh"
+# The VRRP authentication block keepalived.conf includes: the only keepalived file holding a secret.
+KEEPALIVED_AUTH = "/etc/keepalived/provisioner-auth.conf"
 # Written by `kubeadm init`; the Kubernetes checks and joins use it.
 KUBE_ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
 # haproxy's runtime API, which verify reads for the live backend list.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.render.pki import PkiMember, ensure_pki
+from provisioner.render.pki import PkiFolders, PkiMember, ensure_pki
 from provisioner.verify.probes import etcdctl
 
 
@@ -36,7 +36,8 @@ class LocalEtcd:
     def __init__(self, folder: Path) -> None:
         self.binary = needs("etcd")
         pki = folder / "pki"
-        ensure_pki(pki, cluster_name="probe", etcd_members=[PkiMember("m1", ipaddress.IPv4Address("127.0.0.1"))])
+        ensure_pki(PkiFolders(pki, pki), cluster_name="probe",
+                   etcd_members=[PkiMember("m1", ipaddress.IPv4Address("127.0.0.1"))])
         etcd = pki / "etcd"
         self.member_dir = etcd / "members" / "m1"
         self.ca = str(etcd / "ca.crt")

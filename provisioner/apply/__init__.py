@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from provisioner.apply.apply import apply_cluster
 from provisioner.apply.display import ApplyDisplay
+from provisioner.apply.planning import check_reachable_inputs
 from provisioner.apply.recap import Recap
 
-__all__ = ["ApplyDisplay", "Recap", "apply_cluster"]
+__all__ = ["ApplyDisplay", "Recap", "apply_cluster", "check_reachable_inputs"]

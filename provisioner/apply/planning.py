@@ -13,9 +13,9 @@ from provisioner.errors import InputError, ProvisionerError
 from provisioner.plan.kubeadm import KubeadmDecision, decide_kubeadm
 from provisioner.plan.planner import plan_changes, plan_replace
 from provisioner.plan.steps import Plan
-from provisioner.providers import ssh_targets
+from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
-from provisioner.render import render
+from provisioner.render import render, say_removed
 
 READ_LIVE_STATE = "Read the live state"
 
@@ -63,15 +63,23 @@ class Planned:
     installs_kubernetes: bool = False
 
 
-def make_plan(topology: Topology, out: Path, say: Callable[[str], None], replace: str | None = None) -> Planned:
-    """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
-    problems = missing_private_keys(topology, ssh_targets(topology, out))
+def check_reachable_inputs(topology: Topology, targets: list[SshTarget]) -> None:
+    """Raises InputError, before anything is written or contacted, when a private key is missing here."""
+    problems = missing_private_keys(topology, targets)
     if problems:
         raise InputError(problems)
+
+
+def make_plan(topology: Topology, out: Path, targets: list[SshTarget], say: Callable[[str], None],
+              replace: str | None = None) -> Planned:
+    """Gathers facts, renders the tree and plans; raises PlanRefused before any host is changed."""
+    check_reachable_inputs(topology, targets)
     live = read_live_state(topology, out)
     if live.record_restored_from:
         say(f"record.yml was missing from the build folder: restored from {live.record_restored_from}'s copy")
-    tree = render(topology, out).out.resolve()
+    rendered = render(topology, out)
+    say_removed(rendered, say)
+    tree = rendered.out.resolve()
     # After render, as a failed run always was: the tree is the cluster file's, for verify and review.
     wanted = {host.name for host in topology.hosts}
     unreached = {host.host: host.problem for host in live.facts.hosts if host.ssh_failed and host.host in wanted}

@@ -57,12 +57,30 @@ def host_problems(probe: HostProbe, needs: list[PortNeed], cluster: str) -> list
 
 
 def supported_os(probe: HostProbe) -> bool:
+    """Debian and Ubuntu from the releases whose packages the playbooks need, and their derivatives
+    (ID_LIKE names debian or ubuntu): the playbooks need apt, systemd and those packages, nothing else."""
     minimum = MINIMUM_VERSIONS.get(probe.os_id)
     if minimum is None:
-        return False
+        return derivative_of(probe) is not None
     major = probe.os_version.partition(".")[0]
     # Debian testing and unstable carry no VERSION_ID: newer than any release.
     return not major.isdigit() or int(major) >= minimum
+
+
+def derivative_of(probe: HostProbe) -> str | None:
+    """The supported system a derivative says it is like (Raspberry Pi OS: debian; Linux Mint: ubuntu)."""
+    if probe.os_id in MINIMUM_VERSIONS:
+        return None
+    return next((base for base in probe.os_like.split() if base in MINIMUM_VERSIONS), None)
+
+
+def os_warning(probe: HostProbe) -> str | None:
+    """A derivative's own release number says nothing about its packages, so it is not checked: say so."""
+    base = derivative_of(probe)
+    if base is None:
+        return None
+    return (f"{probe.os_name} is taken as a derivative of {base}; its release is not checked: apply needs the "
+            f"packages of {SUPPORTED} (etcd-server, haproxy, keepalived)")
 
 
 def _ours(probe: HostProbe, listener: Listener, service: str, cluster: str) -> bool:

@@ -13,6 +13,7 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import UsageError
 from provisioner.render.pki import PkiMember, etcd_leaves, store
 from provisioner.render.pki.issue import issue_leaf
+from provisioner.render.secrets import pki_folders
 
 
 def renew_leaves(topology: Topology, tree: Path, expiring_within_days: int | None,
@@ -20,18 +21,18 @@ def renew_leaves(topology: Topology, tree: Path, expiring_within_days: int | Non
     """Re-issues every etcd leaf (or those expiring within the days given) with the CA in the tree; returns
     the tree paths renewed. The CA is never changed here."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    pki = tree / "pki"
-    ca = store.read_pair(pki / "etcd" / "ca", required=True)
+    folders = pki_folders(tree)
+    ca = store.read_pair(*folders.pair("etcd/ca"), required=True)
     if ca is None:
-        raise UsageError(f"{pki / 'etcd' / 'ca.crt'}: no etcd CA in the tree; run apply (or render) first")
+        raise UsageError(f"{folders.pair('etcd/ca')[0]}: no etcd CA in the tree; run apply (or render) first")
     members = [PkiMember(m.name, ipaddress.ip_address(m.address)) for m in topology.etcd_members]
     renewed = []
     for leaf in etcd_leaves(members):
-        base = pki / leaf.path
-        existing = store.read_pair(base)
+        paths = folders.pair(leaf.path)
+        existing = store.read_pair(*paths)
         if (expiring_within_days is not None and existing is not None
                 and existing.certificate.not_valid_after_utc > now + timedelta(days=expiring_within_days)):
             continue
-        store.write_pair(base, issue_leaf(leaf, ca, topology.cluster.pki.key_type, now))
+        store.write_pair(*paths, issue_leaf(leaf, ca, topology.cluster.pki.key_type, now))
         renewed.append(f"pki/{leaf.path}.crt")
     return renewed

@@ -39,14 +39,16 @@ def run_apply(cluster_file: Path, out: Path | None, report: Path | None, *, dry_
               replace: str | None = None) -> None:
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
     from provisioner.apply.planning import ConfirmationNeeded, PlanRefused
+    from provisioner.providers import ssh_targets
     from provisioner.render import default_output
 
     topology = load(cluster_file)
+    folder = out or default_output(topology)
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
-        apply_cluster(topology, out or default_output(topology), display, recap, dry_run=dry_run, confirmed=yes,
-                      replace=replace)
+        apply_cluster(topology, folder, ssh_targets(topology, folder), display, recap, dry_run=dry_run,
+                      confirmed=yes, replace=replace)
     except (PlanRefused, ConfirmationNeeded):
         raise  # decided before any host was changed: there is nothing to recap
     except (InputError, UsageError):

@@ -73,7 +73,7 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
     from provisioner.backup.snapshot import default_snapshot_path
     from provisioner.certs.renew import renew_leaves
-    from provisioner.cli.etcd import member_targets, snapshot_here
+    from provisioner.cli.etcd import all_targets, member_targets, snapshot_here
     from provisioner.render import default_output
 
     topology = load(cluster_file)
@@ -91,6 +91,6 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
-        apply_cluster(topology, tree, display, recap)
+        apply_cluster(topology, tree, all_targets(topology, tree), display, recap)
     finally:
         display.recap(recap)

@@ -108,19 +108,20 @@ def _drill(topology: Topology, tree: Path, control: HostControl,
            scenarios: list) -> tuple[list[ScenarioResult], bool]:  # type: ignore[type-arg]
     from provisioner.drill.report import results_table
     from provisioner.drill.runner import Drill
+    from provisioner.providers import ssh_targets
     from provisioner.verify import verify
     from provisioner.verify.reports import print_report
 
     output.out.print(f"drill {escape(topology.name)} ({topology.layout}): {len(scenarios)} scenarios; "
                      f"{escape(control.describe())}")
-    before = verify(topology, tree)
+    before = verify(topology, tree, ssh_targets(topology, tree))
     if not before.passed:
         print_report(before, output.out)
         raise _Refused(f"{topology.name}: verify fails, so a drill would measure a broken cluster: fix it first "
                        "(provisioner apply)")
     results = Drill(topology, tree, control, lambda line: output.out.print(escape(line))).run(scenarios)
     output.out.print(results_table(f"drill {escape(topology.name)} ({topology.layout})", results))
-    after = verify(topology, tree)
+    after = verify(topology, tree, ssh_targets(topology, tree))
     if not after.passed:
         print_report(after, output.out)
     output.out.print(f"verify after the drill: {'passed' if after.passed else 'FAILED'}", markup=False)

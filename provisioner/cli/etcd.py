@@ -133,7 +133,8 @@ def restore_command(cluster_file: ClusterArg, snapshot: SnapshotArg, yes: YesOpt
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
-        apply_cluster(topology, tree, display, recap, RESTORE_PHASES, restoring.restore_variables(topology, restore))
+        apply_cluster(topology, tree, all_targets(topology, tree), display, recap, RESTORE_PHASES,
+                      restoring.restore_variables(topology, restore))
     finally:
         display.recap(recap)
     restoring.finish(tree)
@@ -169,7 +170,7 @@ def _record_and_verify(topology: Topology, tree: Path, targets: list[SshTarget],
     output.out.print(f"restored: cluster ID {hex_id(state.cluster_id)} (was {restore.metadata.cluster_id}); "
                      f"recorded in {escape(str(record))}", soft_wrap=True)
     _rewrite_record(topology, tree)
-    report = verify(topology, tree)
+    report = verify(topology, tree, all_targets(topology, tree))
     print_report(report, output.out, verbose=False)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -14,10 +14,13 @@ def plan_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     tree, as apply does, to compare the CAs)."""
     from provisioner.apply.apply import show_plan
     from provisioner.apply.planning import make_plan
+    from provisioner.providers import ssh_targets
     from provisioner.render import default_output
 
     topology = load(cluster_file)
-    planned = make_plan(topology, out or default_output(topology), lambda line: output.out.print(line, markup=False))
+    folder = out or default_output(topology)
+    planned = make_plan(topology, folder, ssh_targets(topology, folder),
+                        lambda line: output.out.print(line, markup=False))
     show_plan(planned, lambda line: output.out.print(line, markup=False))
     if planned.plan.needs_confirmation:
         output.out.print("apply will ask for --yes: this plan removes etcd members or can cost availability",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provisioner.cli import output
 from provisioner.cli.common import ClusterArg, OutOption, load
-from provisioner.render import SUMMARY, default_output, render
+from provisioner.render import SUMMARY, default_output, render, say_removed
 
 
 def render_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
@@ -15,3 +15,4 @@ def render_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     output.out.print((rendered.out / SUMMARY).read_text(), end="", markup=False)
     output.out.print(f"Rendered {rendered.out}: {len(files.written)} written, {len(files.unchanged)} unchanged, "
                      f"{len(files.removed)} removed", markup=False)
+    say_removed(rendered, lambda line: output.out.print(f"  {line}", markup=False))

@@ -24,28 +24,35 @@ def up_command(cluster_file: ClusterArg, lab: LabOption = False, out: OutOption 
 
     Each stage is printed with its time. Exit status 0 only when every check passes."""
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
+    from provisioner.apply.apply import show_plan
+    from provisioner.apply.planning import make_plan
+    from provisioner.providers import ssh_targets
     from provisioner.providers.lab import LabProvider
-    from provisioner.render import default_output, render
+    from provisioner.render import check_output_folder, default_output
     from provisioner.verify import verify
     from provisioner.verify.reports import print_report, write_json, write_junit
 
     topology = load(cluster_file)
     tree = out or default_output(topology)
+    check_output_folder(tree)  # before machines start
     stages = 4 if lab else 3
     started = time.monotonic()
     if lab:
         provider = LabProvider(topology)
-        _stage(1, stages, "Start the lab machines", lambda: provider.up(_progress))
-    rendered = _stage(stages - 2, stages, "Render", lambda: render(topology, tree))
-    output.out.print(f"  {rendered.out}: {len(rendered.files.written)} written, "
-                     f"{len(rendered.files.unchanged)} unchanged", markup=False)
+        targets = _stage(1, stages, "Start the lab machines", lambda: provider.up(_progress))
+    else:
+        targets = ssh_targets(topology, tree)
+    # Rendered once: after what runs is read (the record may come back from a member), before the plan.
+    planned = _stage(stages - 2, stages, "Render", lambda: make_plan(topology, tree, targets, _progress))
+    show_plan(planned, _progress)
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
-        _stage(stages - 1, stages, "Apply", lambda: apply_cluster(topology, tree, display, recap))
+        _stage(stages - 1, stages, "Apply",
+               lambda: apply_cluster(topology, tree, targets, display, recap, planned=planned))
     finally:
         display.recap(recap)
-    report = _stage(stages, stages, "Verify", lambda: verify(topology, tree))
+    report = _stage(stages, stages, "Verify", lambda: verify(topology, tree, targets))
     for path, write in ((junit, write_junit), (json, write_json)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)

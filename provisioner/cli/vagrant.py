@@ -41,10 +41,10 @@ def up_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     folder = out or default_output(topology)
     provider = VagrantProvider(topology, folder)
     provider.check()
+    output.warn(provider.warnings())
     render(topology, folder)
+    # apply, verify and ping read these settings from the folder; the rendered tree stays the cluster file's.
     targets = provider.up(_progress)
-    # Again, so the rendered inventory reaches the VMs where Vagrant says they answer.
-    render(topology, folder)
     output.out.print(_table(topology.hosts, targets))
     output.out.print(f"Next: provisioner ping {cluster_file} --out {folder}", markup=False)
 

@@ -24,12 +24,14 @@ def verify_command(cluster_file: ClusterArg, out: OutOption = None, junit: Junit
     Checks etcd members, control-plane hosts, load balancers and the layout; a failure names the host,
     what was expected and what was found. Exit status 0 when every check passes, 1 when one fails, 2 on
     bad input."""
+    from provisioner.providers import ssh_targets
     from provisioner.render import default_output
     from provisioner.verify import verify
     from provisioner.verify.reports import print_report, write_json, write_junit
 
     topology = load(cluster_file)
-    report = verify(topology, out or default_output(topology), starting=lambda: output.out.print(
+    folder = out or default_output(topology)
+    report = verify(topology, folder, ssh_targets(topology, folder), starting=lambda: output.out.print(
         f"verifying {topology.name}: {len(topology.hosts)} hosts over SSH", markup=False))
     for path, write in ((junit, write_junit), (json, write_json)):
         if path is not None:

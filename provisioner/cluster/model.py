@@ -259,9 +259,6 @@ class Vagrant(Strict):
     # Isolated: libvirt networks without forwarding, so VMs reach this machine but have no route or
     # NAT beyond it. False gives vagrant-libvirt's NAT networks (VMs reach the internet through this machine).
     isolated: bool = True
-    # Interface that carries the cluster address inside a VM (the box's second NIC: eth0 is Vagrant's).
-    # While VMs are recorded in the build folder, keepalived binds the VIP to it instead of endpoint.interface.
-    interface: Annotated[str, Field(pattern=INTERFACE_PATTERN)] = "eth1"
     control_plane: Resources = Resources(cpus=2, memory=2048)
     etcd: Resources = Resources(cpus=1, memory=1024)
     load_balancer: Resources = Resources(cpus=1, memory=512)

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from provisioner.atomic import write_atomically
 from provisioner.errors import ProvisionerError
 
 RECORD_FILE = "record.yml"
@@ -74,9 +75,7 @@ def read_record(tree: Path) -> Record | None:
 
 
 def write_record(tree: Path, record: Record) -> None:
-    from provisioner.render.tree import atomic_write  # render reads records: imported here, not at the top
-
-    atomic_write(tree / RECORD_FILE, record.to_yaml().encode(), 0o644)
+    write_atomically(tree / RECORD_FILE, record.to_yaml(), 0o644)
 
 
 def certificate_fingerprint(path: Path) -> str | None:

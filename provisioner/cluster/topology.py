@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -61,6 +62,8 @@ class Connection:
     private_key: str | None = None
     known_hosts: str | None = None
     bastion: str | None = None
+    # Seconds ssh and sudo get to answer; None: Ansible's 10. A provider with slow hosts (VMs) sets it.
+    timeout: int | None = None
 
 
 _SSH_DEFAULTS = SshSettings(user="root", port=22, accept_new_host_keys=False, become=False)
@@ -159,7 +162,17 @@ class Topology:
         merged: dict[str, object] = {}
         for layer in (_SSH_DEFAULTS, self.cluster.ssh, host.ssh if host else SshSettings()):
             merged.update(layer.model_dump(exclude_none=True))
+        for key in ("private_key", "known_hosts"):
+            if isinstance(merged.get(key), str):
+                merged[key] = self.beside_cluster_file(str(merged[key]))
         return Connection(**merged)  # type: ignore[arg-type]
+
+    def beside_cluster_file(self, path: str) -> str:
+        """A relative path in the cluster file means the same file from wherever the tool is started:
+        it is taken from the cluster file's folder. `~` paths are left to ssh and Ansible."""
+        if path.startswith("~") or os.path.isabs(path):
+            return path
+        return str(self.source.parent / path)
 
     def host(self, name: str) -> Host:
         for host in self.hosts:

@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 
 from provisioner import hostpaths
+from provisioner.atomic import write_atomically
 from provisioner.errors import ProvisionerError
 from provisioner.providers.base import SshTarget
 from provisioner.reach.reasons import ssh_failure
 from provisioner.reach.ssh import ssh_command
-from provisioner.render.tree import atomic_write
 
 MEMBER_MARKER = hostpaths.KUBE_MEMBER_MARKER
 _NOT_A_MEMBER = 3
@@ -92,4 +92,4 @@ def _parsed(text: str) -> dict[str, Any]:
 def write_private(path: Path, text: str) -> None:
     """Written 0600 from the start (it holds the cluster admin's key), replacing any file there."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode(), 0o600)
+    write_atomically(path, text, 0o600)

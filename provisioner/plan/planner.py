@@ -111,8 +111,8 @@ def identity_refusals(topology: Topology, record: Record | None, facts: ClusterF
         recorded, built = getattr(record.ca, kind), getattr(tree_cas, kind)
         if recorded and built != recorded:
             lines.append(f"pki/{kind}/ca.crt in the build folder ({_short(built)}…) is not the CA the cluster was "
-                         f"built with ({_short(recorded)}…): put the recorded CA (ca.crt and ca.key) back in "
-                         f"pki/{kind}/, or the members would stop trusting each other")
+                         f"built with ({_short(recorded)}…): put the recorded CA back (ca.crt in "
+                         f"pki/{kind}/, ca.key in secrets/pki/{kind}/), or the members would stop trusting each other")
     for host in facts.hosts:
         for kind in ("etcd", "kubernetes"):
             recorded, installed = getattr(record.ca, kind), getattr(host.ca, kind)

@@ -66,12 +66,14 @@ def _host_vars(target: SshTarget) -> dict[str, Any]:
     }
     if connection.private_key:
         variables["ansible_ssh_private_key_file"] = connection.private_key
+    if connection.timeout is not None:
+        # For connecting and for sudo's prompt.
+        variables["ansible_ssh_timeout"] = connection.timeout
     return variables
 
 
-def inventory(topology: Topology, targets: list[SshTarget], ssh_timeout: int | None = None) -> dict[str, Any]:
-    """`targets` say how SSH reaches each host (the provider decides: cluster file, Vagrant, lab);
-    `ssh_timeout` replaces Ansible's 10 s for connecting and for sudo's prompt (slow VMs)."""
+def inventory(topology: Topology, targets: list[SshTarget]) -> dict[str, Any]:
+    """`targets` say how SSH reaches each host (the provider decides: cluster file, Vagrant, lab)."""
     hosts = {target.host: _host_vars(target) for target in targets}
     groups: dict[str, Any] = {}
     for role in INVENTORY_GROUPS:
@@ -84,8 +86,6 @@ def inventory(topology: Topology, targets: list[SshTarget], ssh_timeout: int | N
         "provisioner_cluster_name": topology.name,
         "provisioner_layout": topology.layout,
     }
-    if ssh_timeout is not None:
-        variables["ansible_ssh_timeout"] = ssh_timeout
     return {
         "all": {
             "vars": variables,

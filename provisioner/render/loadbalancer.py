@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from provisioner import hostpaths
 from provisioner.cluster.model import Host
 from provisioner.cluster.ports import APISERVER_PORT
@@ -20,6 +22,7 @@ def haproxy_config(topology: Topology) -> str:
         "haproxy.cfg.j2",
         cluster_name=topology.name,
         port=topology.endpoint.port,
+        ipv6=_is_ipv6(topology.endpoint.address),
         apiserver_port=APISERVER_PORT,
         backends=[(host.name, host.address) for host in topology.control_plane_hosts],
         backend=hostpaths.HAPROXY_BACKEND,
@@ -27,18 +30,25 @@ def haproxy_config(topology: Topology) -> str:
     )
 
 
-def keepalived_config(topology: Topology, host: Host, auth_pass: str, interface: str) -> str:
+def _is_ipv6(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).version == 6
+    except ValueError:  # a DNS name: only an external load balancer has one, and haproxy is not ours then
+        return False
+
+
+def keepalived_config(topology: Topology, host: Host) -> str:
     balancers = topology.load_balancer_hosts
     rank = [balancer.name for balancer in balancers].index(host.name)
     return render_template(
         "keepalived.conf.j2",
         cluster_name=topology.name,
         host_name=host.name,
-        interface=interface,
+        interface=topology.cluster.endpoint.interface if topology.cluster.endpoint else "eth0",
         virtual_router_id=topology.virtual_router_id,
         priority=BASE_PRIORITY - rank * PRIORITY_STEP,
         check_weight=CHECK_WEIGHT,
-        auth_pass=auth_pass,
+        auth_include=hostpaths.KEEPALIVED_AUTH,
         source_address=host.address,
         peers=[balancer.address for balancer in balancers if balancer.name != host.name],
         virtual_ip=topology.endpoint.address,
@@ -46,12 +56,9 @@ def keepalived_config(topology: Topology, host: Host, auth_pass: str, interface:
     )
 
 
-def vip_interface(topology: Topology, on_vagrant_vms: bool) -> str:
-    """The NIC that carries the cluster address, where the VIP goes: inside Vagrant VMs the box's own
-    (vagrant.interface), elsewhere the one the cluster file names for its hosts."""
-    if on_vagrant_vms:
-        return topology.cluster.vagrant.interface
-    return topology.cluster.endpoint.interface if topology.cluster.endpoint else "eth0"
+def keepalived_auth(auth_pass: str) -> str:
+    """The `authentication` block's content, included by keepalived.conf."""
+    return f"auth_type PASS\nauth_pass {auth_pass}\n"
 
 
 def keepalived_check_script(topology: Topology) -> str:

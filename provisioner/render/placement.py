@@ -1,7 +1,9 @@
 """Which rendered file goes where on which host: each host gets only what its roles need.
 
 The result is written per host as `hosts/<name>/files.yml`; apply copies exactly that list. The etcd
-CA key is in no list: it never leaves the machine running the tool.
+CA key is in no list: it never leaves the machine running the tool. A certificate and its key carry the
+same `pair`: apply places the two in one step, so nothing on the host ever reads a new certificate with
+an old key.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import asdict, dataclass
 from provisioner import hostpaths as hp
 from provisioner.cluster.model import Host
 from provisioner.cluster.topology import Topology
+from provisioner.render.secrets import ENCRYPTION_CONFIG, KEEPALIVED_AUTH, SECRETS
 
 
 @dataclass(frozen=True)
@@ -22,23 +25,34 @@ class Placement:
     mode: str
     secret: bool      # copied with no_log
     service: str      # service restarted (or reloaded) when the file changes; "" for none
+    pair: str = ""    # files with the same pair are placed together in one step; "" for a file alone
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
+def _pair(pki: str, dest: str, owner: str, service: str, public: str = ".crt") -> list[Placement]:
+    """A certificate (or public key) and its private key, `pki` naming both in the tree: pki/<pki>.crt
+    and secrets/pki/<pki>.key; `dest` names both on the host without their suffixes."""
+    return [
+        Placement(f"pki/{pki}{public}", f"{dest}{public}", owner, owner, "0644", False, service, pki),
+        Placement(f"{SECRETS}/pki/{pki}.key", f"{dest}.key", owner, owner, "0600", True, service, pki),
+    ]
+
+
+def _without_suffix(path: str) -> str:
+    return path.rsplit(".", 1)[0]
+
+
 def _etcd_member(host: Host) -> list[Placement]:
-    own = f"pki/etcd/members/{host.name}"
+    own = f"etcd/members/{host.name}"
     return [
         Placement(f"hosts/{host.name}/etcd.conf.yml", hp.ETCD_CONFIG, "root", "etcd", "0640", False, "etcd"),
         Placement(f"hosts/{host.name}/etcd.service", hp.ETCD_UNIT, "root", "root", "0644", False, "etcd"),
         Placement("pki/etcd/ca.crt", hp.ETCD_CA, "etcd", "etcd", "0644", False, "etcd"),
-        Placement(f"{own}/server.crt", hp.ETCD_SERVER_CERT, "etcd", "etcd", "0644", False, "etcd"),
-        Placement(f"{own}/server.key", hp.ETCD_SERVER_KEY, "etcd", "etcd", "0600", True, "etcd"),
-        Placement(f"{own}/peer.crt", hp.ETCD_PEER_CERT, "etcd", "etcd", "0644", False, "etcd"),
-        Placement(f"{own}/peer.key", hp.ETCD_PEER_KEY, "etcd", "etcd", "0600", True, "etcd"),
-        Placement("pki/etcd/healthcheck-client.crt", hp.ETCD_HEALTHCHECK_CERT, "root", "root", "0644", False, ""),
-        Placement("pki/etcd/healthcheck-client.key", hp.ETCD_HEALTHCHECK_KEY, "root", "root", "0600", True, ""),
+        *_pair(f"{own}/server", _without_suffix(hp.ETCD_SERVER_CERT), "etcd", "etcd"),
+        *_pair(f"{own}/peer", _without_suffix(hp.ETCD_PEER_CERT), "etcd", "etcd"),
+        *_pair("etcd/healthcheck-client", _without_suffix(hp.ETCD_HEALTHCHECK_CERT), "root", ""),
     ]
 
 
@@ -57,19 +71,11 @@ def _control_plane(host: Host) -> list[Placement]:
     kube = hp.KUBERNETES_PKI
     return [
         Placement("pki/etcd/ca.crt", hp.KUBE_ETCD_CA, "root", "root", "0644", False, ""),
-        Placement("pki/etcd/apiserver-etcd-client.crt", hp.APISERVER_ETCD_CLIENT_CERT, "root", "root", "0644",
-                  False, ""),
-        Placement("pki/etcd/apiserver-etcd-client.key", hp.APISERVER_ETCD_CLIENT_KEY, "root", "root", "0600",
-                  True, ""),
+        *_pair("etcd/apiserver-etcd-client", _without_suffix(hp.APISERVER_ETCD_CLIENT_CERT), "root", ""),
         # kubeadm signs the control-plane certificates with these CAs, so it truly needs their keys.
-        Placement("pki/kubernetes/ca.crt", f"{kube}/ca.crt", "root", "root", "0644", False, ""),
-        Placement("pki/kubernetes/ca.key", f"{kube}/ca.key", "root", "root", "0600", True, ""),
-        Placement("pki/kubernetes/front-proxy-ca.crt", f"{kube}/front-proxy-ca.crt", "root", "root", "0644",
-                  False, ""),
-        Placement("pki/kubernetes/front-proxy-ca.key", f"{kube}/front-proxy-ca.key", "root", "root", "0600",
-                  True, ""),
-        Placement("pki/kubernetes/sa.key", f"{kube}/sa.key", "root", "root", "0600", True, ""),
-        Placement("pki/kubernetes/sa.pub", f"{kube}/sa.pub", "root", "root", "0644", False, ""),
+        *_pair("kubernetes/ca", f"{kube}/ca", "root", ""),
+        *_pair("kubernetes/front-proxy-ca", f"{kube}/front-proxy-ca", "root", ""),
+        *_pair("kubernetes/sa", f"{kube}/sa", "root", "", public=".pub"),
         Placement(f"hosts/{host.name}/kubeadm.yaml", hp.KUBEADM_CONFIG, "root", "root", "0600", False, ""),
     ]
 
@@ -87,7 +93,7 @@ def _kubernetes_cluster_files(topology: Topology) -> list[Placement]:
         ]
     if kubernetes.encrypt_secrets:
         # Holds the key Secrets are encrypted with.
-        result.append(Placement("kubernetes/encryption-config.yaml", hp.ENCRYPTION_CONFIG, "root", "root", "0600",
+        result.append(Placement(ENCRYPTION_CONFIG, hp.ENCRYPTION_CONFIG, "root", "root", "0600",
                                 True, ""))
     if kubernetes.audit_log:
         result.append(Placement("kubernetes/audit-policy.yaml", hp.AUDIT_POLICY, "root", "root", "0644", False, ""))
@@ -95,13 +101,15 @@ def _kubernetes_cluster_files(topology: Topology) -> list[Placement]:
 
 
 def _load_balancer(host: Host) -> list[Placement]:
+    # keepalived's check of keepalived.conf reads the check script and the included password file:
+    # both come first.
     return [
         Placement(f"hosts/{host.name}/haproxy.cfg", hp.HAPROXY_CONFIG, "root", "root", "0644", False, "haproxy"),
-        # Holds the VRRP password.
-        Placement(f"hosts/{host.name}/keepalived.conf", hp.KEEPALIVED_CONFIG, "root", "root", "0600", True,
-                  "keepalived"),
         Placement(f"hosts/{host.name}/check_haproxy.sh", hp.KEEPALIVED_CHECK_SCRIPT, "root", "root", "0755",
                   False, "keepalived"),
+        Placement(KEEPALIVED_AUTH, hp.KEEPALIVED_AUTH, "root", "root", "0600", True, "keepalived"),
+        Placement(f"hosts/{host.name}/keepalived.conf", hp.KEEPALIVED_CONFIG, "root", "root", "0644", False,
+                  "keepalived"),
     ]
 
 

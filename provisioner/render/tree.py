@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from provisioner.atomic import write_atomically
 
 
 def to_yaml(data: object) -> str:
@@ -38,8 +38,8 @@ class WriteResult:
     removed: list[str]
 
 
-def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResult:
-    """Writes changed files atomically and removes files under `owned_dirs` that the tree no longer has."""
+def write_tree(tree: Tree, out: Path) -> WriteResult:
+    """Writes changed files atomically; an unchanged file keeps its bytes and mtime (its mode is corrected)."""
     result = WriteResult([], [], [])
     for relative, (data, mode) in sorted(tree.files.items()):
         target = out / relative
@@ -49,35 +49,6 @@ def write_tree(tree: Tree, out: Path, owned_dirs: tuple[str, ...]) -> WriteResul
             result.unchanged.append(relative)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data, mode)
+        write_atomically(target, data, mode)
         result.written.append(relative)
-    for owned in owned_dirs:
-        result.removed += _remove_stale(out, out / owned, set(tree.files))
     return result
-
-
-def atomic_write(target: Path, data: bytes, mode: int) -> None:
-    # Created with its final mode, so a secret is never readable by others even for a moment.
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _remove_stale(out: Path, folder: Path, keep: set[str]) -> list[str]:
-    removed: list[str] = []
-    if not folder.is_dir():
-        return removed
-    for path in sorted(folder.rglob("*"), reverse=True):
-        relative = path.relative_to(out).as_posix()
-        if path.is_file() and relative not in keep:
-            path.unlink()
-            removed.append(relative)
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    return removed

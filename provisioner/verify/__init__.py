@@ -8,7 +8,7 @@ from pathlib import Path
 
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError
-from provisioner.providers import ssh_targets
+from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
 from provisioner.verify.live import read_live
 from provisioner.verify.preflight import check_rendered
@@ -18,11 +18,12 @@ from provisioner.verify.session import run_checks
 __all__ = ["CheckResult", "Outcome", "Report", "verify"]
 
 
-def verify(topology: Topology, out: Path, starting: Callable[[], None] = lambda: None) -> Report:
-    """Runs every check against the hosts; `out` is the rendered tree apply used (its inventory must match
-    the cluster file). Raises InputError when it does not; check failures are in the report."""
+def verify(topology: Topology, out: Path, targets: list[SshTarget],
+           starting: Callable[[], None] = lambda: None) -> Report:
+    """Runs every check against the hosts, reached as `targets` say; `out` is the rendered tree apply used
+    (what it places must be this cluster file's). Raises InputError when it is not; check failures are
+    in the report."""
     check_rendered(topology, out)
-    targets = ssh_targets(topology, out)
     missing = missing_private_keys(topology, targets)
     if missing:
         raise InputError(missing)

@@ -111,7 +111,8 @@ def _result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     )
     error = call.excinfo.value if call.excinfo else None
     if error is None:
-        return passed
+        # What a passing check saw, when it says (record_property("found", ...)): an etcd version, say.
+        return replace(passed, found=str(dict(report.user_properties).get("found", "")))
     if report.skipped:
         return replace(passed, outcome=Outcome.SKIPPED, found=_skip_reason(error))
     if isinstance(error, CheckFailed):

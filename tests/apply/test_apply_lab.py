@@ -112,11 +112,11 @@ def _health_over_tls(url: str, context: ssl.SSLContext) -> str:
 
 def test_the_client_port_refuses_plain_http_and_tls_without_a_client_certificate(
         cluster: LabCluster, first_apply: Path) -> None:
-    pki = cluster.out / "pki/etcd"
+    pki, keys = cluster.out / "pki/etcd", cluster.out / "secrets/pki/etcd"
     for member in cluster.etcd_members:
         url = f"https://{member['address']}:2379/health"
         with_certificate = ssl.create_default_context(cafile=str(pki / "ca.crt"))
-        with_certificate.load_cert_chain(str(pki / "healthcheck-client.crt"), str(pki / "healthcheck-client.key"))
+        with_certificate.load_cert_chain(str(pki / "healthcheck-client.crt"), str(keys / "healthcheck-client.key"))
         assert '"health":"true"' in _health_over_tls(url, with_certificate)
         without_certificate = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         with pytest.raises(OSError):
@@ -165,7 +165,9 @@ def test_no_key_or_password_appears_in_the_artifacts(cluster: LabCluster, first_
     secrets = [(cluster.out / "secrets/keepalived-auth-pass").read_text().strip()]
     if cluster.data["kubernetes"].get("encrypt_secrets"):
         secrets.append((cluster.out / "secrets/secrets-encryption-key").read_text().strip())
-    for key in (cluster.out / "pki").rglob("*.key"):
+    keys = list((cluster.out / "secrets/pki").rglob("*.key"))
+    assert keys
+    for key in keys:
         secrets += [line for line in key.read_text().splitlines() if line and not line.startswith("-----")]
     artifacts = [path for path in (cluster.out / "runs").rglob("*") if path.is_file()]
     assert artifacts

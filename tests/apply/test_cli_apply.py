@@ -14,7 +14,9 @@ from rich.console import Console
 from provisioner.apply import ApplyDisplay, Recap, apply_cluster
 from provisioner.apply.phases.preflight import CheckHosts
 from provisioner.cluster.load import load_topology
+from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError
+from provisioner.providers import StaticProvider
 from tests.conftest import run_cli
 
 
@@ -53,13 +55,20 @@ def test_the_run_record_keeps_only_the_environment_apply_set(tmp_path: Path,
     out = tmp_path / "build"
     topology, _ = load_topology(_unreachable_cluster(tmp_path))
     # apply's first playbook alone (as a day-2 command runs it): it runs, and fails on the unreachable host.
-    with pytest.raises(ProvisionerError):
-        apply_cluster(topology, out, ApplyDisplay(Console(file=io.StringIO())), Recap.for_hosts(["cp1"]),
-                      phases=[CheckHosts])
+    _check_hosts(topology, out)
     (record,) = out.glob("runs/*/artifacts/*/command")
     environment = json.loads(record.read_text())["env"]
     assert "SOME_CLOUD_TOKEN" not in environment
     assert environment["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+
+
+def _check_hosts(topology: Topology, out: Path, printed: io.StringIO | None = None) -> None:
+    """apply's first playbook alone, as a day-2 command runs it (render, no plan), with the cluster file's
+    targets: it fails on the unreachable host."""
+    display = ApplyDisplay(Console(file=printed or io.StringIO(), width=200))
+    with pytest.raises(ProvisionerError):
+        apply_cluster(topology, out, StaticProvider(topology).targets(), display, Recap.for_hosts(["cp1"]),
+                      phases=[CheckHosts])
 
 
 def test_a_missing_private_key_is_bad_input_before_any_host_is_contacted(tmp_path: Path) -> None:
@@ -89,3 +98,36 @@ def test_a_missing_host_level_key_names_the_host(tmp_path: Path) -> None:
 def _errors(stderr: str) -> list[str]:
     # The one-host cluster is also warned about (a single etcd member); the errors are what is tested.
     return [line for line in stderr.splitlines() if not line.startswith("warning: ")]
+
+
+def test_a_relative_private_key_is_the_cluster_files_for_the_check_and_for_ansible(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = _unreachable_cluster(tmp_path)
+    data = yaml.safe_load(cluster.read_text())
+    data["ssh"]["private_key"] = "keys/id_ed25519"
+    cluster.write_text(yaml.safe_dump(data))
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys/id_ed25519").write_text("not used: nothing answers on port 9\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run_cli("apply", "../cluster.yaml", "--out", str(tmp_path / "build"))
+    # Past the key check: the host is contacted and refuses.
+    assert result.exit_code == 1 and "cp1: Read the live state: unreachable" in result.stderr, result.stderr
+    _check_hosts(load_topology(Path("../cluster.yaml"))[0], tmp_path / "build")
+    (inventory,) = (tmp_path / "build").glob("runs/*/inventory.yml")
+    host = yaml.safe_load(inventory.read_text())["all"]["hosts"]["cp1"]
+    assert host["ansible_ssh_private_key_file"] == str(tmp_path / "keys/id_ed25519")
+
+
+def test_apply_names_each_file_its_render_removed(tmp_path: Path) -> None:
+    cluster = _unreachable_cluster(tmp_path)
+    data = yaml.safe_load(cluster.read_text())
+    original = cluster.read_text()
+    data["hosts"].append({"name": "w1", "address": "127.0.0.2", "roles": ["worker"]})
+    cluster.write_text(yaml.safe_dump(data))
+    assert run_cli("render", str(cluster), "--out", str(tmp_path / "build")).exit_code == 0
+    cluster.write_text(original)
+    printed = io.StringIO()
+    _check_hosts(load_topology(cluster)[0], tmp_path / "build", printed)  # render first, then the host fails
+    assert "removed hosts/w1/files.yml (no longer needed by the cluster file)" in printed.getvalue()

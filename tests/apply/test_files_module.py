@@ -119,3 +119,40 @@ def test_a_failure_later_in_the_list_keeps_the_restart_mark_of_a_file_already_re
     assert _place(layout, files).status == "failed"
     assert (layout["host"] / "etc/app/app.conf").read_text() == "setting = 1\n"
     assert (layout["host"] / "pending/app").is_file(), "the next run would see app.conf unchanged and never restart"
+
+
+def _pair(layout: dict[str, Path]) -> list[dict[str, Any]]:
+    (layout["tree"] / "pki/app.crt").write_text("certificate 1\n")
+    pki = layout["host"] / "etc/app/pki"
+    return [
+        {"src": "pki/app.crt", "dest": str(pki / "app.crt"), "owner": OWNER, "group": GROUP, "mode": "0644",
+         "secret": False, "service": "app", "pair": "app"},
+        {"src": "app.conf", "dest": str(layout["host"] / "etc/app/app.conf"), "owner": OWNER, "group": GROUP,
+         "mode": "0644", "secret": False, "service": "app", "pair": ""},
+        {"src": "pki/app.key", "dest": str(pki / "app.key"), "owner": OWNER, "group": GROUP, "mode": "0600",
+         "secret": True, "service": "app", "pair": "app"},
+    ]
+
+
+def test_a_certificate_and_its_key_are_placed_in_one_step_at_the_first_ones_position(
+        layout: dict[str, Path]) -> None:
+    outcome = _place(layout, _pair(layout))
+    assert outcome.status == "successful"
+    pki = layout["host"] / "etc/app/pki"
+    assert outcome.results_of("Place files")["localhost"].result["changed_files"] == [
+        str(pki / "app.crt"), str(pki / "app.key"), str(layout["host"] / "etc/app/app.conf")]
+
+
+def test_a_key_that_cannot_be_placed_keeps_the_new_certificate_out_too(layout: dict[str, Path]) -> None:
+    files = _pair(layout)
+    assert _place(layout, files).status == "successful"
+    pki = layout["host"] / "etc/app/pki"
+    (layout["tree"] / "pki/app.crt").write_text("certificate 2\n")
+    (layout["tree"] / "pki/app.key").write_text(KEY.replace("ForTheTest", "ForTheNext"))
+    # The key's check fails after the certificate was staged: neither may replace what is there.
+    outcome = _place(layout, files, validators={str(pki / "app.key"): "false %s"})
+    assert outcome.status == "failed" and "app.key: rejected by" in outcome.failures[0].reason
+    assert (pki / "app.crt").read_text() == "certificate 1\n" and (pki / "app.key").read_text() == KEY
+    assert sorted(p.name for p in pki.iterdir()) == ["app.crt", "app.key"], "no temporary file is left"
+    assert _place(layout, files).status == "successful"
+    assert (pki / "app.crt").read_text() == "certificate 2\n" and "ForTheNext" in (pki / "app.key").read_text()

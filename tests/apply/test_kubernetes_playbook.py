@@ -302,13 +302,13 @@ def test_only_a_host_with_leftovers_is_reset_and_gets_its_certificates_back(
     assert tasks[_position(tasks, "Put back the certificates kubeadm reset removed")]["when"] == reset["when"]
     files = yaml.safe_load((tree / "hosts/cp1/files.yml").read_text())["files"]
     public = [entry["dest"] for entry in files
-              if entry["dest"].startswith("/etc/kubernetes/pki/") and not entry["secret"]]
-    assert public and "/etc/kubernetes/pki/ca.crt" in public
-    restored = outcome.results_of("Place configuration files and certificates")
+              if entry["dest"].startswith("/etc/kubernetes/pki/") and not (entry["secret"] or entry["pair"])]
+    assert public == ["/etc/kubernetes/pki/etcd/ca.crt"]
+    restored = outcome.results_of("Place configuration files and CA certificates")
     assert restored["cp1"].result["changed_files"] == public
     assert restored["w1"].status == "skipped"
     # no_log hides what the keys would change; that they ran shows.
-    keys = outcome.results_of("Place private keys and secrets")
+    keys = outcome.results_of("Place keys and secrets, each certificate with its key")
     assert keys["cp1"].status != "skipped" and keys["w1"].status == "skipped"
 
 
@@ -440,8 +440,9 @@ def test_reset_is_refused_on_a_member_and_on_a_host_with_the_marker(root: None, 
            "member)" in refused["cp1"].reason
     assert "its marker" in refused["cp2"].reason and refused["cp3"].status == "skipped"
     assert set(outcome.results_of("Undo the earlier attempt (kubeadm reset, keeping etcd's data)")) == {"cp3"}
-    # The certificates are put back on the reset's own condition: it held on cp3 only.
-    restored = outcome.results_of("Place configuration files and certificates")
+    # The files are put back on the reset's own condition, held on cp3 only (keys and certificates with their
+    # keys unlogged; configuration and CA certificates here).
+    restored = outcome.results_of("Place configuration files and CA certificates")
     assert set(restored) == {"cp3"} and restored["cp3"].result["changed_files"]
 
 

@@ -169,17 +169,18 @@ def test_refusals_say_what_differs_and_leave_every_host_untouched(external: Memb
     result = external.cli("apply")
     assert result.exit_code == 2 and "name: the cluster was built as 'ls-external'" in result.stderr
     external.write(THREE)
-    pki = external.out / "pki" / "etcd"
+    # The CA certificate and its key, in the reviewable tree and in secrets/.
+    ca = [external.out / "pki/etcd/ca.crt", external.out / "secrets/pki/etcd/ca.key"]
     aside = external.folder / "ca-aside"
     aside.mkdir()
-    for name in ("ca.crt", "ca.key"):
-        (pki / name).rename(aside / name)
+    for path in ca:
+        path.rename(aside / path.name)
     try:
         result = external.cli("apply")
         assert result.exit_code == 2 and "pki/etcd/ca.crt in the build folder" in result.stderr, result.stderr
     finally:
-        for name in ("ca.crt", "ca.key"):
-            (aside / name).replace(pki / name)
+        for path in ca:
+            (aside / path.name).replace(path)
     assert _facts(external) == before
     result = external.cli("apply")  # the recorded CA back: every certificate the members hold is valid again
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -11,6 +11,7 @@ from provisioner.apply.preflight import (
     clock_skew,
     clock_warning,
     host_problems,
+    os_warning,
     ports_needed,
     supported_os,
 )
@@ -29,14 +30,26 @@ def _probe(**changes: object) -> HostProbe:
     return HostProbe(**values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("os_id", "version", "supported"), [
-    ("debian", "12", True), ("debian", "13", True), ("debian", "", True), ("debian", "11", False),
-    ("ubuntu", "22.04", True), ("ubuntu", "24.04", True), ("ubuntu", "20.04", False),
-    ("rocky", "9.4", False), ("", "", False),
+@pytest.mark.parametrize(("os_id", "os_like", "version", "supported"), [
+    ("debian", "", "12", True), ("debian", "", "13", True), ("debian", "", "", True), ("debian", "", "11", False),
+    ("ubuntu", "debian", "22.04", True), ("ubuntu", "debian", "24.04", True), ("ubuntu", "debian", "20.04", False),
+    # Derivatives: their own release numbers are not Debian's or Ubuntu's, so only the family counts.
+    ("raspbian", "debian", "12", True), ("linuxmint", "ubuntu", "21.3", True), ("pop", "ubuntu debian", "22.04", True),
+    ("kali", "debian", "2024.1", True),
+    ("rocky", "rhel centos fedora", "9.4", False), ("fedora", "", "40", False), ("", "", "", False),
 ])
-def test_only_debian_and_ubuntu_releases_with_the_needed_packages_are_supported(
-        os_id: str, version: str, supported: bool) -> None:
-    assert supported_os(_probe(os_id=os_id, os_version=version)) is supported
+def test_debian_and_ubuntu_releases_with_the_needed_packages_and_their_derivatives_are_supported(
+        os_id: str, os_like: str, version: str, supported: bool) -> None:
+    assert supported_os(_probe(os_id=os_id, os_like=os_like, os_version=version)) is supported
+
+
+def test_a_derivative_is_accepted_with_a_warning_that_its_release_is_not_checked() -> None:
+    mint = _probe(os_id="linuxmint", os_like="ubuntu debian", os_version="21.3", os_name="Linux Mint 21.3")
+    assert host_problems(mint, [], "c") == []
+    assert os_warning(mint) == ("Linux Mint 21.3 is taken as a derivative of ubuntu; its release is not checked: "
+                                "apply needs the packages of Debian 12 or newer, Ubuntu 22.04 or newer "
+                                "(etcd-server, haproxy, keepalived)")
+    assert os_warning(_probe()) is None and os_warning(_probe(os_id="rocky", os_like="rhel")) is None
 
 
 def test_an_unsupported_system_is_named_in_the_problem() -> None:

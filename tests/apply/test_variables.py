@@ -80,7 +80,7 @@ def test_every_variable_is_plain_data_and_names_its_role(tmp_path: Path) -> None
     # Secrets never travel as variables: they would land in the run's env/extravars.
     passed = json.dumps(variables)
     auth_pass = (tree / KEEPALIVED_AUTH_PASS).read_text().strip()
-    keys = sorted((tree / "pki").rglob("*.key"))
+    keys = sorted((tree / "secrets/pki").rglob("*.key"))
     assert auth_pass and keys, "the rendered tree has no secrets to look for"
     assert auth_pass not in passed
     assert "PRIVATE KEY" not in passed

@@ -52,9 +52,9 @@ class EtcdHttp:
 @contextmanager
 def etcd_http(address: str, tree: Path) -> Iterator[EtcdHttp]:
     """A member of the cluster rendered into `tree`, over TLS with the tree's health-check client cert."""
-    pki = tree / "pki" / "etcd"
+    pki, keys = tree / "pki" / "etcd", tree / "secrets" / "pki" / "etcd"
     context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
-    context.load_cert_chain(str(pki / "healthcheck-client.crt"), str(pki / "healthcheck-client.key"))
+    context.load_cert_chain(str(pki / "healthcheck-client.crt"), str(keys / "healthcheck-client.key"))
     client = EtcdHttp(http.client.HTTPSConnection(address, 2379, context=context, timeout=30))
     try:
         yield client

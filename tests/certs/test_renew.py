@@ -53,7 +53,7 @@ def test_every_leaf_is_renewed_from_the_same_ca(tmp_path: Path) -> None:
         after.verify_directly_issued_by(ca)
         assert after != before[leaf] and after.subject == before[leaf].subject
         assert after.not_valid_after_utc > before[leaf].not_valid_after_utc
-        assert (tree / leaf).with_suffix(".key").stat().st_mode & 0o777 == 0o600
+        assert (tree / "secrets" / leaf).with_suffix(".key").stat().st_mode & 0o777 == 0o600
 
 
 def test_only_leaves_expiring_within_the_window_are_renewed(tmp_path: Path) -> None:

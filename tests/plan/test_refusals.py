@@ -75,7 +75,7 @@ def test_a_build_folder_whose_ca_is_not_the_recorded_one() -> None:
     line = refused(plan_changes(wanted, record(THREE), running(wanted, THREE, record(THREE)), other))
     assert line.startswith("pki/etcd/ca.crt in the build folder (sha256:1111111111111111…) is not the CA the "
                            "cluster was built with")
-    assert "put the recorded CA (ca.crt and ca.key) back in pki/etcd/" in line
+    assert "put the recorded CA back (ca.crt in pki/etcd/, ca.key in secrets/pki/etcd/)" in line
 
 
 def test_a_host_trusting_another_ca() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from provisioner.cluster.load import load_topology
-from provisioner.providers.vagrant.networks import address_problems
+from provisioner.providers.vagrant.networks import address_problems, interface_warnings
 from tests.conftest import run_cli
 
 
@@ -42,3 +42,23 @@ def test_the_dot_one_a_second_subnet_and_the_management_network_are_refused_one_
 def test_virtualbox_networks_are_not_libvirts(tmp_path: Path) -> None:
     cluster_file = _cluster(tmp_path, ["192.168.56.1", "192.168.57.12"], provider="virtualbox")
     assert address_problems(load_topology(cluster_file)[0]) == []
+
+
+def _balanced(tmp_path: Path, endpoint: dict[str, Any]) -> Path:
+    cluster_file = tmp_path / "cluster.yaml"
+    cluster_file.write_text(yaml.safe_dump({
+        "name": "demo", "layout": "stacked", "endpoint": {"address": "198.18.40.100", **endpoint},
+        "hosts": [{"name": "cp1", "address": "198.18.40.11", "roles": ["control_plane"]},
+                  {"name": "lb1", "address": "198.18.40.31", "roles": ["load_balancer"]}],
+    }))
+    return cluster_file
+
+
+def test_a_vip_interface_the_vms_lack_is_warned_about_and_eth1_is_not(tmp_path: Path) -> None:
+    cluster_file = _balanced(tmp_path, {"interface": "host0"})
+    assert [str(problem) for problem in interface_warnings(load_topology(cluster_file)[0])] == [
+        f"{cluster_file}: endpoint.interface: host0: inside VMs of the box `provisioner vagrant box build` makes "
+        "(and Debian's) the cluster address is on eth1, where keepalived must put the VIP"]
+    assert interface_warnings(load_topology(_balanced(tmp_path, {"interface": "eth1"}))[0]) == []
+    # Without keepalived there is no VIP to place.
+    assert interface_warnings(load_topology(_cluster(tmp_path, ["198.18.40.11"]))[0]) == []

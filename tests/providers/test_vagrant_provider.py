@@ -20,7 +20,7 @@ from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Connection, Topology
 from provisioner.errors import StepFailed, UsageError
 from provisioner.providers import SshTarget, VagrantProvider, ssh_targets
-from provisioner.providers.vagrant import KNOWN_HOSTS_FILE, SETTINGS_FILE, parse_ssh_config
+from provisioner.providers.vagrant import KNOWN_HOSTS_FILE, SETTINGS_FILE, VM_SSH_TIMEOUT_SECONDS, parse_ssh_config
 from provisioner.providers.vagrant.record import forget_all, record_machines
 from tests.conftest import run_cli
 
@@ -114,7 +114,7 @@ def test_recorded_settings_replace_the_cluster_files_until_they_are_forgotten(tm
     assert ssh_targets(_topology(), out)[1] == SshTarget("cp2", "192.168.121.212", Connection(
         user="vagrant", port=22, accept_new_host_keys=True, become=True,
         private_key="/home/ops/clusters/lab/build/.vagrant/machines/cp2/libvirt/private_key",
-        known_hosts=known_hosts, bastion=None))
+        known_hosts=known_hosts, bastion=None, timeout=VM_SSH_TIMEOUT_SECONDS))
     assert yaml.safe_load((out / SETTINGS_FILE).read_text())["hosts"]["cp1"]["machine_id"] == "id-cp1"
 
     forget_all(out)

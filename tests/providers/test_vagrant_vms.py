@@ -48,7 +48,8 @@ pytestmark = [
 CLUSTER_FILE = {
     "name": CLUSTER,
     "layout": "stacked",
-    "endpoint": {"address": VIP, "load_balancer": "keepalived"},
+    # The cluster address is on the VMs' second NIC: keepalived puts the VIP there.
+    "endpoint": {"address": VIP, "load_balancer": "keepalived", "interface": "eth1"},
     # Emulated VMs are slow: etcd's timers get room, as on a loaded real network.
     "etcd": {"install": "package", "heartbeat_interval": 200, "election_timeout": 2000},
     # Kubernetes packages cannot be downloaded here.

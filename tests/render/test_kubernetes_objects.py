@@ -126,7 +126,7 @@ def test_no_add_on_files_with_cni_none(tmp_path: Path) -> None:
 
 def test_secrets_are_encrypted_at_rest_with_a_key_generated_once(tmp_path: Path) -> None:
     out = _render(tmp_path, encrypt_secrets=True)
-    config_file = out / "kubernetes/encryption-config.yaml"
+    config_file = out / "secrets/encryption-config.yaml"  # it holds the key
     assert config_file.stat().st_mode & 0o777 == 0o600
     assert (out / "secrets/secrets-encryption-key").stat().st_mode & 0o777 == 0o600
     config = _load(config_file)
@@ -137,11 +137,11 @@ def test_secrets_are_encrypted_at_rest_with_a_key_generated_once(tmp_path: Path)
     assert len(base64.b64decode(key)) == 32
     # A second render keeps the key: a new one would make every stored Secret unreadable.
     again = _render(tmp_path, encrypt_secrets=True)
-    assert _load(again / "kubernetes/encryption-config.yaml") == config
+    assert _load(again / "secrets/encryption-config.yaml") == config
     placed = [entry for entry in _load(out / "hosts/cp1/files.yml")["files"]
               if entry["dest"] == hostpaths.ENCRYPTION_CONFIG]
-    assert placed == [{"src": "kubernetes/encryption-config.yaml", "dest": hostpaths.ENCRYPTION_CONFIG, "owner": "root",
-                       "group": "root", "mode": "0600", "secret": True, "service": ""}]
+    assert placed == [{"src": "secrets/encryption-config.yaml", "dest": hostpaths.ENCRYPTION_CONFIG, "owner": "root",
+                       "group": "root", "mode": "0600", "secret": True, "service": "", "pair": ""}]
     assert "encryption" not in (out / "hosts/worker1/files.yml").read_text()
     assert "encryption" not in (out / "hosts/etcd1/files.yml").read_text()
 
@@ -176,7 +176,7 @@ def test_no_hardening_no_extra_arguments(tmp_path: Path) -> None:
     cluster = next(d for d in yaml.safe_load_all((out / "hosts/cp1/kubeadm.yaml").read_text())
                    if d["kind"] == "ClusterConfiguration")
     assert set(cluster["apiServer"]) == {"certSANs"}
-    assert not (out / "kubernetes/encryption-config.yaml").exists()
+    assert not (out / "secrets/encryption-config.yaml").exists()
 
 
 def test_another_add_on_manifest_than_the_pinned_one_leaves_its_images_to_the_user(tmp_path: Path) -> None:

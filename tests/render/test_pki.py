@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from provisioner.render.pki import KeyType, PkiError, PkiMember, ensure_pki
+from provisioner.render.pki import KeyType, PkiError, PkiFolders, PkiMember, ensure_pki, stale_pki
 
 MEMBERS = (
     PkiMember("etcd1", ipaddress.IPv4Address("10.20.0.11")),
@@ -46,7 +46,7 @@ LEAVES = [*CLIENTS, *_member_leaves()]
 
 def _render(pki: Path, members: tuple[PkiMember, ...] = MEMBERS, key_type: KeyType = "ecdsa-p256",
             now: datetime | None = None) -> Path:
-    ensure_pki(pki, cluster_name="demo", etcd_members=members, key_type=key_type, now=now)
+    ensure_pki(PkiFolders(pki, pki), cluster_name="demo", etcd_members=members, key_type=key_type, now=now)
     return pki
 
 
@@ -357,13 +357,27 @@ def test_new_member_gets_its_certificates_and_nothing_else_changes(tmp_path: Pat
         f"etcd/members/etcd3/{role}.{suffix}" for role in ("server", "peer") for suffix in ("crt", "key")}
 
 
-def test_removed_member_directory_is_removed(tmp_path: Path) -> None:
+def test_a_removed_member_is_no_longer_kept_and_nothing_else_changes(tmp_path: Path) -> None:
     pki = _render(tmp_path / "pki")
     before = _snapshot(pki)
-    _render(pki, MEMBERS[:2])
-    assert not (pki / "etcd/members/etcd3").exists()
-    assert _file_changes(before, _snapshot(pki)) == {
+    kept = ensure_pki(PkiFolders(pki, pki), cluster_name="demo", etcd_members=MEMBERS[:2])
+    # Removing the files is the build folder's business (its manifest): see tests/render/test_build_folder.py.
+    assert _snapshot(pki) == before
+    assert not any("etcd3" in str(path) for path in kept)
+    files = {path.relative_to(pki).as_posix() for path in pki.rglob("*") if path.is_file()}
+    assert {path.relative_to(pki).as_posix() for path in kept} == files - {
         f"etcd/members/etcd3/{role}.{suffix}" for role in ("server", "peer") for suffix in ("crt", "key")}
+
+
+def test_the_pki_is_stale_only_where_ensure_pki_would_issue(tmp_path: Path) -> None:
+    pki = _render(tmp_path / "pki")
+    folders = PkiFolders(pki, pki)
+    assert stale_pki(folders, etcd_members=MEMBERS) == []
+    moved = PkiMember("etcd2", ipaddress.IPv4Address("10.20.0.99"))
+    assert stale_pki(folders, etcd_members=(MEMBERS[0], moved)) == ["etcd/members/etcd2/server",
+                                                                     "etcd/members/etcd2/peer"]
+    (pki / "kubernetes/sa.pub").unlink()
+    assert stale_pki(folders, etcd_members=MEMBERS) == ["kubernetes/sa"]
 
 
 def test_leaves_are_reissued_only_within_90_days_of_expiry(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 from pathlib import Path
 
@@ -61,34 +62,58 @@ def test_each_host_gets_only_what_its_roles_need(tmp_path: Path) -> None:
     topology, _ = load_topology(EXAMPLES / "lab-external/cluster.yaml")
     render(topology, tmp_path)
     etcd1, cp1, lb1 = (_placements(tmp_path, name) for name in ("etcd1", "cp1", "lb1"))
-    assert etcd1["/etc/etcd/pki/server.key"]["src"] == "pki/etcd/members/etcd1/server.key"
+    assert etcd1["/etc/etcd/pki/server.key"]["src"] == "secrets/pki/etcd/members/etcd1/server.key"
     assert not any(dest.startswith("/etc/kubernetes") for dest in etcd1), "etcd hosts get no Kubernetes CA"
     assert "/etc/kubernetes/pki/apiserver-etcd-client.key" in cp1
     assert not any(dest.startswith("/etc/etcd") for dest in cp1), "external control planes run no etcd"
     assert set(lb1) == {"/etc/haproxy/haproxy.cfg", "/etc/keepalived/keepalived.conf",
-                        "/etc/keepalived/check_haproxy.sh"}
+                        "/etc/keepalived/check_haproxy.sh", "/etc/keepalived/provisioner-auth.conf"}
 
 
 @pytest.mark.parametrize("name", ["lab-stacked", "lab-external", "servers-example"])
-def test_the_etcd_ca_key_never_leaves_this_machine_and_keys_travel_as_secrets(name: str, tmp_path: Path) -> None:
+def test_the_etcd_ca_key_never_leaves_this_machine_and_keys_travel_as_secrets_with_their_certificate(
+        name: str, tmp_path: Path) -> None:
     topology, _ = load_topology(EXAMPLES / name / "cluster.yaml")
     render(topology, tmp_path)
     for files in tmp_path.glob("hosts/*/files.yml"):
-        for entry in yaml.safe_load(files.read_text())["files"]:
-            assert entry["src"] != "pki/etcd/ca.key", f"{files}: the etcd CA key must stay here"
+        entries = yaml.safe_load(files.read_text())["files"]
+        pairs: dict[str, list[str]] = {}
+        for entry in entries:
+            assert entry["src"] != "secrets/pki/etcd/ca.key", f"{files}: the etcd CA key must stay here"
             assert (tmp_path / entry["src"]).is_file(), f"{files}: {entry['src']} is not in the tree"
             if str(entry["src"]).endswith(".key"):
                 assert (entry["mode"], entry["secret"]) == ("0600", True), f"{files}: {entry}"
+                assert str(entry["src"]).startswith("secrets/"), f"{files}: {entry}"
+            if entry["pair"]:
+                pairs.setdefault(entry["pair"], []).append(str(entry["dest"]))
+        # Every key goes with its certificate (or public key), the two in one step.
+        keys = [str(entry["dest"]) for entry in entries if str(entry["dest"]).endswith(".key")]
+        assert sorted(keys) == sorted(dest for pair in pairs.values() for dest in pair if dest.endswith(".key"))
+        for pair, dests in pairs.items():
+            stems = {dest.rsplit(".", 1)[0] for dest in dests}
+            assert len(dests) == 2 and len(stems) == 1, f"{files}: pair {pair} is {dests}"
 
 
-def test_key_files_in_the_tree_are_private(tmp_path: Path) -> None:
+def test_private_keys_and_secrets_are_only_in_the_private_folder(tmp_path: Path) -> None:
     topology, _ = load_topology(EXAMPLES / "lab-stacked/cluster.yaml")
     render(topology, tmp_path)
-    secrets = [*tmp_path.glob("pki/**/*.key"), *tmp_path.glob("hosts/*/keepalived.conf"),
-               tmp_path / "secrets/keepalived-auth-pass"]
-    assert len(secrets) > 10
-    for path in secrets:
+    secrets = tmp_path / "secrets"
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
+    private = [p for p in secrets.rglob("*") if p.is_file()]
+    assert {p.relative_to(secrets).as_posix() for p in private} >= {
+        "pki/etcd/ca.key", "pki/kubernetes/ca.key", "pki/kubernetes/sa.key", "pki/kubernetes/front-proxy-ca.key",
+        "pki/etcd/members/cp1/server.key", "keepalived-auth-pass", "keepalived-auth.conf"}
+    for path in private:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for path in secrets.rglob("*"):
+        if path.is_dir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    password = (secrets / "keepalived-auth-pass").read_text().strip()
+    shared = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(secrets)]
+    assert len(shared) > 20
+    for path in shared:
+        text = path.read_text()
+        assert "PRIVATE KEY" not in text and password not in text, f"{path} holds a secret"
 
 
 def test_a_removed_host_loses_its_folder(tmp_path: Path) -> None:
@@ -133,7 +158,8 @@ def test_an_output_folder_that_is_a_file_is_refused_before_anything_is_written(t
 
 def test_a_write_that_fails_midway_is_one_line_naming_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    (out / "hosts").mkdir(parents=True)
+    assert run_cli("render", str(EXAMPLES / "lab-stacked/cluster.yaml"), "--out", str(out)).exit_code == 0
+    shutil.rmtree(out / "hosts/cp1")
     (out / "hosts/cp1").write_text("a file where a host folder belongs\n")
     result = run_cli("render", str(EXAMPLES / "lab-stacked/cluster.yaml"), "--out", str(out))
     assert result.exit_code == 1

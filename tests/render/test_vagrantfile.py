@@ -9,9 +9,11 @@ from typing import Any
 import yaml
 
 from provisioner.cluster.load import load_topology
-from provisioner.providers.vagrant import MachineSsh
+from provisioner.providers import StaticProvider, ssh_targets
+from provisioner.providers.vagrant import VM_SSH_TIMEOUT_SECONDS, MachineSsh
 from provisioner.providers.vagrant.record import record_machines
 from provisioner.render import render
+from provisioner.render.inventory import inventory
 from provisioner.verify.preflight import check_rendered
 
 BASE: dict[str, Any] = {
@@ -56,14 +58,19 @@ def test_the_cluster_file_names_the_management_network_and_may_allow_nat(tmp_pat
     assert settings["libvirt__forward_mode"] == "nat"
 
 
-def test_while_vms_are_recorded_the_vip_goes_on_their_interface_and_ansible_waits_longer(tmp_path: Path) -> None:
-    out = _rendered(tmp_path, interface="ens6")
-    keepalived = out / "hosts" / "lb1" / "keepalived.conf"
-    assert re.search(r"^\s*interface host0$", keepalived.read_text(), re.MULTILINE)
-    assert "ansible_ssh_timeout" not in (out / "inventory.yml").read_text()
+def test_recorded_vms_change_neither_the_tree_nor_keepalived_but_the_runs_targets_wait_longer(tmp_path: Path) -> None:
+    out = _rendered(tmp_path)
+    topology = load_topology(tmp_path / "cluster.yaml")[0]
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
     record_machines(out, "libvirt", {name: MachineSsh(name, address, 22, "vagrant", ()) for name, address in
                                      (("cp1", "198.19.255.20"), ("lb1", "198.19.255.21"))})
-    render(load_topology(tmp_path / "cluster.yaml")[0], out)
-    assert re.search(r"^\s*interface ens6$", keepalived.read_text(), re.MULTILINE)
-    assert yaml.safe_load((out / "inventory.yml").read_text())["all"]["vars"]["ansible_ssh_timeout"] == 60
-    check_rendered(load_topology(tmp_path / "cluster.yaml")[0], out)  # verify takes this tree as its own
+    assert render(topology, out).files.written == []
+    assert {path: path.read_bytes() for path in before} == before
+    assert re.search(r"^\s*interface host0$", (out / "hosts" / "lb1" / "keepalived.conf").read_text(), re.MULTILINE)
+    assert "ansible_ssh_timeout" not in (out / "inventory.yml").read_text()
+    check_rendered(topology, out)  # verify takes the tree as its own with VMs recorded
+    # The inventory apply writes for its run, from the targets the command passes in.
+    run_hosts = inventory(topology, ssh_targets(topology, out))["all"]["hosts"]
+    assert {name: (vars_["ansible_host"], vars_["ansible_ssh_timeout"]) for name, vars_ in run_hosts.items()} == {
+        "cp1": ("198.19.255.20", VM_SSH_TIMEOUT_SECONDS), "lb1": ("198.19.255.21", VM_SSH_TIMEOUT_SECONDS)}
+    assert "ansible_ssh_timeout" not in str(inventory(topology, StaticProvider(topology).targets()))

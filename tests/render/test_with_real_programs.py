@@ -82,6 +82,8 @@ def _check_keepalived(configs: list[Path], tmp_path: Path) -> None:
         # point them at the rendered copy and at an interface this machine has.
         script = config.parent / "check_haproxy.sh"
         text = config.read_text().replace("/etc/keepalived/check_haproxy.sh", str(script))
+        rendered = config.parent.parent.parent  # hosts/<name>/keepalived.conf
+        text = text.replace("/etc/keepalived/provisioner-auth.conf", str(rendered / "secrets/keepalived-auth.conf"))
         text = text.replace("interface host0", f"interface {_an_interface()}")
         local = tmp_path / f"{config.parent.name}.conf"
         local.write_text(text)
@@ -103,9 +105,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _https_health(url: str, pki: Path, deadline: float) -> str:
-    context = ssl.create_default_context(cafile=str(pki / "etcd/ca.crt"))
-    context.load_cert_chain(str(pki / "etcd/healthcheck-client.crt"), str(pki / "etcd/healthcheck-client.key"))
+def _https_health(url: str, tree: Path, deadline: float) -> str:
+    context = ssl.create_default_context(cafile=str(tree / "pki/etcd/ca.crt"))
+    context.load_cert_chain(str(tree / "pki/etcd/healthcheck-client.crt"),
+                            str(tree / "secrets/pki/etcd/healthcheck-client.key"))
     last = ""
     while time.monotonic() < deadline:
         try:
@@ -124,7 +127,7 @@ def _local_member_config(tree: Path, tmp_path: Path) -> tuple[dict[str, Any], in
     config = yaml.safe_load(config_file.read_text())
     client, peer, metrics = _free_port(), _free_port(), _free_port()
     pki = tree / "pki"
-    member_pki = pki / "etcd/members" / member
+    member_pki, member_keys = pki / "etcd/members" / member, tree / "secrets/pki/etcd/members" / member
     config |= {
         "data-dir": str(tmp_path / "data"),
         "listen-client-urls": f"https://127.0.0.1:{client}",
@@ -135,7 +138,7 @@ def _local_member_config(tree: Path, tmp_path: Path) -> tuple[dict[str, Any], in
         "listen-metrics-urls": f"http://127.0.0.1:{metrics}",
     }
     for section, kind in (("client-transport-security", "server"), ("peer-transport-security", "peer")):
-        config[section] |= {"cert-file": str(member_pki / f"{kind}.crt"), "key-file": str(member_pki / f"{kind}.key"),
+        config[section] |= {"cert-file": str(member_pki / f"{kind}.crt"), "key-file": str(member_keys / f"{kind}.key"),
                             "trusted-ca-file": str(pki / "etcd/ca.crt")}
     return config, client
 
@@ -149,7 +152,7 @@ def test_etcd_starts_from_a_rendered_member_config(tree: Path, tmp_path: Path) -
     log = tmp_path / "etcd.log"
     process = subprocess.Popen([etcd, "--config-file", str(local)], stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
-        health = _https_health(f"https://127.0.0.1:{client}/health", tree / "pki", time.monotonic() + 20)
+        health = _https_health(f"https://127.0.0.1:{client}/health", tree, time.monotonic() + 20)
         assert '"health":"true"' in health
         with pytest.raises(OSError):
             # Plain HTTP on the client port is refused.

@@ -3,6 +3,7 @@ reported once per check as an error, and a check that breaks reported as an erro
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_without_load_balancers_of_ours_the_load_balancer_checks_are_skipped_wit
     assert {r.found for r in results} == {
         "no host has the load_balancer role (endpoint.load_balancer is not keepalived)",
         "endpoint.load_balancer is external: no VIP held by our hosts"}
+
+
+def test_each_members_etcd_release_is_reported_and_another_minor_release_fails(tmp_path: Path) -> None:
+    topology = example_topology("lab-stacked", tmp_path)
+    versions = {"cp1": "3.5.16", "cp2": "3.5.15", "cp3": "3.4.23"}
+
+    def script(host: str, command: str) -> Answer | None:
+        if "endpoint status" not in command:
+            return None
+        status = {"header": {"member_id": 1, "revision": 5}, "leader": 1, "raftTerm": 2, "version": versions[host]}
+        return 0, f'[{{"Endpoint": "https://{host}:2379", "Status": {json.dumps(status)}}}]', ""
+
+    results, _ = run_plugin(topology, FakeFleet(topology, script).as_fleet(), ["test_etcd.py"])
+    release = {r.host: (r.outcome, r.found) for r in results if r.check == "runs_the_etcd_release_of_the_file"}
+    assert release == {"cp1": (Outcome.PASSED, "etcd 3.5.16"), "cp2": (Outcome.PASSED, "etcd 3.5.15"),
+                       "cp3": (Outcome.FAILED, "etcd 3.4.23")}

@@ -75,6 +75,13 @@ def test_network_readers() -> None:
     assert network.listens_on(sockets, "10.0.0.1", 2379)
     assert not network.listens_on(sockets, "10.0.0.2", 2379)
     assert network.listens_on(sockets, "10.0.0.100", 6443)  # the wildcard serves the VIP too
+    # A wildcard serves its own family only; `*` is an IPv6 socket taking IPv4 too (haproxy's v4v6).
+    assert not network.listens_on(sockets, "fd00::100", 6443)
+    assert network.listens_on(["tcp://:::6443"], "fd00::100", 6443)
+    assert not network.listens_on(["tcp://:::6443"], "10.0.0.100", 6443)
+    assert network.listens_on(["tcp://*:6443"], "fd00::100", 6443)
+    assert network.listens_on(["tcp://*:6443"], "10.0.0.100", 6443)
+    assert network.listens_on(["tcp://fd00::100:6443"], "fd00::100", 6443)
     assert network.tcp_ports(sockets, 2379) == ["10.0.0.1:2379", "127.0.0.1:2379"]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.cluster.etcd_release import version_of_etcd_binary
 from provisioner.verify.probes import etcdctl, haproxy, http
 from tests.local_etcd import LocalEtcd, free_port, needs
 
@@ -48,6 +49,9 @@ def test_etcdctl_readers_understand_real_answers(ready_etcd: LocalEtcd) -> None:
 
     [status] = etcdctl.statuses(ask("endpoint", "status").stdout)
     assert status.endpoint == ready_etcd.url and status.leader == status.member_id and status.revision >= 1
+    # The running server's version is the one its binary reports (what apply reads after installing).
+    binary = _sh(f"{needs('etcd')} --version").stdout
+    assert status.version and status.version == version_of_etcd_binary(binary), (status.version, binary)
     [hashed] = etcdctl.hashes(ask("endpoint", "hashkv", f"--rev={status.revision}").stdout)
     assert hashed.endpoint == ready_etcd.url and hashed.hash != 0
     assert etcdctl.health(ask("endpoint", "health").stdout) == {ready_etcd.url: (True, "")}

@@ -77,6 +77,13 @@ def test_human_report_groups_skips_by_reason_and_lists_all_when_verbose() -> Non
     assert "ok     cp1 etcd service_active_and_enabled" in _human(_report(PASS, SKIP), verbose=True)
 
 
+def test_human_report_shows_what_passing_checks_saw_such_as_each_members_etcd_version() -> None:
+    versions = [CheckResult(host, "etcd", "runs_the_etcd_release_of_the_file", "Release.", Outcome.PASSED,
+                            found=f"etcd {version}") for host, version in (("cp2", "3.5.15"), ("cp1", "3.5.16"))]
+    text = _human(_report(PASS, *versions))
+    assert "runs_the_etcd_release_of_the_file: cp1 etcd 3.5.16, cp2 etcd 3.5.15\n" in text
+
+
 def test_human_report_prints_markup_in_findings_literally() -> None:
     odd = CheckResult("cp1", "etcd", "x", "", Outcome.FAILED, expected="[bold]", found="[red]not markup[/]")
     text = _human(_report(odd))

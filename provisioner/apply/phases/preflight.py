@@ -6,7 +6,7 @@ import re
 
 from provisioner.apply.events import HostResult
 from provisioner.apply.phases.base import ApplyContext, Phase, raise_for_failures
-from provisioner.apply.preflight import clock_skew, clock_warning, host_problems, ports_needed
+from provisioner.apply.preflight import clock_skew, clock_warning, host_problems, os_warning, ports_needed
 from provisioner.apply.probe import parse_probe
 from provisioner.errors import StepFailed
 from provisioner.providers import ssh_targets
@@ -36,9 +36,9 @@ class CheckHosts(Phase):
             problems += [(host.name, problem)
                          for problem in host_problems(probe, ports_needed(topology, host), topology.name)]
             skew = clock_skew(probe, result.started, result.ended)
-            warning = clock_warning(skew, result.started, result.ended)
-            if warning:
-                context.display.warn(f"{host.name}: {warning}")
+            for warning in (os_warning(probe), clock_warning(skew, result.started, result.ended)):
+                if warning:
+                    context.display.warn(f"{host.name}: {warning}")
         if problems:
             for host_name, problem in problems[1:]:
                 context.display.note(f"also {host_name}: {problem}")

@@ -4,10 +4,10 @@ that lets every SSH connection to a machine check its host key strictly."""
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from provisioner.atomic import write_atomically
 from provisioner.providers.lab.commands import run
 
 
@@ -31,9 +31,7 @@ def write_known_hosts(path: Path, entries: Iterable[tuple[str, ipaddress.IPv4Add
     (name, address, port, host key)."""
     lines = [f"{_pattern(address, port)},{_pattern(name, port)} {public_key(key)}\n"
              for name, address, port, key in entries]
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("".join(lines))
-    os.replace(temporary, path)
+    write_atomically(path, "".join(lines))
 
 
 def _pattern(host: object, port: int) -> str:

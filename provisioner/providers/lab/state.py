@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from provisioner.atomic import write_atomically
 
 DEFAULT_STATE_ROOT = Path("/var/lib/provisioner/labs")
 
@@ -92,9 +93,7 @@ def load_record(path: Path) -> LabRecord | None:
 
 
 def save_record(path: Path, record: LabRecord) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(asdict(record), default=_plain, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(asdict(record), default=_plain, indent=2, sort_keys=True) + "\n")
 
 
 def _plain(value: Any) -> str:

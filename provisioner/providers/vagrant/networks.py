@@ -10,9 +10,12 @@ from __future__ import annotations
 import ipaddress
 
 from provisioner.cluster.topology import Topology
-from provisioner.errors import UsageError
+from provisioner.errors import Problem, UsageError
 
 PRIVATE_PREFIX = 24
+# Inside a VM of a box that names its NICs ethN (the one `provisioner vagrant box build` makes, Debian's):
+# eth0 is on the management network, eth1 carries the cluster address.
+VM_CLUSTER_INTERFACE = "eth1"
 
 
 def address_problems(topology: Topology) -> list[str]:
@@ -40,6 +43,18 @@ def address_problems(topology: Topology) -> list[str]:
         problems.append(f"{topology.source}: hosts: expected every address in one /{PRIVATE_PREFIX} "
                         f"(one libvirt network), got {listed}")
     return problems
+
+
+def interface_warnings(topology: Topology) -> list[Problem]:
+    """keepalived binds the VIP to endpoint.interface, as the cluster file says for every kind of host:
+    a name other than the VMs' cluster interface is worth a word before they start (a box of another
+    naming may have it; if not, keepalived's check at apply refuses it and says why)."""
+    endpoint = topology.cluster.endpoint
+    if not topology.load_balancer_hosts or endpoint is None or endpoint.interface == VM_CLUSTER_INTERFACE:
+        return []
+    return [Problem(str(topology.source), "endpoint.interface",
+                    f"{endpoint.interface}: inside VMs of the box `provisioner vagrant box build` makes (and "
+                    f"Debian's) the cluster address is on {VM_CLUSTER_INTERFACE}, where keepalived must put the VIP")]
 
 
 class AddressesDoNotFit(UsageError):

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from provisioner.cluster.topology import Topology
-from provisioner.errors import StepFailed, UsageError
+from provisioner.errors import Problem, StepFailed, UsageError
 from provisioner.providers.base import Progress, Provider, SshTarget, quiet
 from provisioner.providers.vagrant.command import Vagrant
-from provisioner.providers.vagrant.networks import AddressesDoNotFit, address_problems
+from provisioner.providers.vagrant.networks import AddressesDoNotFit, address_problems, interface_warnings
 from provisioner.providers.vagrant.record import SETTINGS_FILE, forget_all, read_recorded, record_machines
 from provisioner.providers.vagrant.sshconfig import parse_ssh_config
 
@@ -38,6 +38,10 @@ class VagrantProvider(Provider):
         problems = address_problems(self.topology)
         if problems:
             raise AddressesDoNotFit(problems)
+
+    def warnings(self) -> list[Problem]:
+        """What may keep the cluster file from working on VMs, said before they start."""
+        return interface_warnings(self.topology)
 
     def up(self, progress: Progress = quiet) -> list[SshTarget]:
         self.check()

@@ -10,14 +10,13 @@ accepted afresh while a changed key on the same VM still fails.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from provisioner.atomic import write_atomically
 from provisioner.cluster.model import Port, Strict
 from provisioner.cluster.topology import Connection
 from provisioner.errors import UsageError
@@ -50,7 +49,7 @@ class RecordedHost(Strict):
     def connection(self) -> Connection:
         return Connection(user=self.user, port=self.port, accept_new_host_keys=self.accept_new_host_keys,
                           become=self.become, private_key=self.private_key, known_hosts=self.known_hosts,
-                          bastion=self.bastion)
+                          bastion=self.bastion, timeout=VM_SSH_TIMEOUT_SECONDS)
 
 
 class Recorded(Strict):
@@ -96,7 +95,7 @@ def record_machines(out: Path, provider: str, machines: dict[str, MachineSsh]) -
                 _forget_host_key(known_hosts, before.address, before.port)
         hosts[name] = entry
     recorded = Recorded(provider=provider, hosts=hosts)
-    _write(out / SETTINGS_FILE, _HEADER + yaml.safe_dump(recorded.model_dump(), sort_keys=False))
+    write_atomically(out / SETTINGS_FILE, _HEADER + yaml.safe_dump(recorded.model_dump(), sort_keys=False))
     return recorded
 
 
@@ -120,14 +119,3 @@ def _forget_host_key(known_hosts: Path, address: str, port: int) -> None:
     subprocess.run(["ssh-keygen", "-R", name, "-f", str(known_hosts)], capture_output=True, check=False)
     known_hosts.with_name(known_hosts.name + ".old").unlink(missing_ok=True)
 
-
-def _write(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from provisioner.atomic import write_atomically
 from provisioner.render.pki import store
 from provisioner.render.pki.issue import (
     SERVER_AND_CLIENT,
@@ -42,7 +43,7 @@ from provisioner.render.pki.issue import (
 )
 from provisioner.render.pki.store import PkiError
 
-__all__ = ["KeyType", "PkiError", "PkiMember", "ensure_pki", "etcd_leaves"]
+__all__ = ["KeyType", "PkiError", "PkiFolders", "PkiMember", "ensure_pki", "etcd_leaves", "stale_pki"]
 
 RENEW_WITHIN = timedelta(days=90)
 _LOOPBACKS: tuple[IPAddress, ...] = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
@@ -56,27 +57,68 @@ class PkiMember:
     address: IPAddress
 
 
-def ensure_pki(pki_dir: Path, *, cluster_name: str, etcd_members: Sequence[PkiMember],
-               key_type: KeyType = "ecdsa-p256", now: datetime | None = None) -> None:
-    """Creates or updates the PKI under `pki_dir`, reusing whatever is still right."""
+@dataclass(frozen=True)
+class PkiFolders:
+    """Certificates (and the service-account public key) go to `certificates`, private keys to `keys`:
+    the two halves of a pair have the same relative path, `etcd/ca.crt` and `etcd/ca.key`."""
+
+    certificates: Path
+    keys: Path
+
+    def pair(self, relative: str) -> tuple[Path, Path]:
+        return self.certificates / f"{relative}.crt", self.keys / f"{relative}.key"
+
+    def files(self, etcd_members: Sequence[PkiMember]) -> list[Path]:
+        """Every file ensure_pki keeps up to date for these members."""
+        pairs = [*_CAS, *(leaf.path for leaf in etcd_leaves(etcd_members))]
+        sa_key, sa_public = self.service_account()
+        return [path for relative in pairs for path in self.pair(relative)] + [sa_key, sa_public]
+
+    def service_account(self) -> tuple[Path, Path]:
+        return self.keys / f"{_SERVICE_ACCOUNT}.key", self.certificates / f"{_SERVICE_ACCOUNT}.pub"
+
+
+_ETCD_CA = "etcd/ca"
+_CAS = {_ETCD_CA: "{cluster}-etcd-ca", "kubernetes/ca": "kubernetes", "kubernetes/front-proxy-ca": "front-proxy-ca"}
+_SERVICE_ACCOUNT = "kubernetes/sa"
+
+
+def ensure_pki(folders: PkiFolders, *, cluster_name: str, etcd_members: Sequence[PkiMember],
+               key_type: KeyType = "ecdsa-p256", now: datetime | None = None) -> list[Path]:
+    """Creates or updates the PKI, reusing whatever is still right; returns every file it keeps (files
+    of members no longer listed are left where they are: the build folder's manifest removes them)."""
     now = _whole_seconds_utc(now or datetime.now(UTC))
     leaves = etcd_leaves(etcd_members)
-    pki_dir.parent.mkdir(parents=True, exist_ok=True)
-    for folder in (pki_dir, pki_dir / "etcd", pki_dir / "etcd" / "members", pki_dir / "kubernetes"):
-        store.private_dir(folder)
-    store.remove_all_but(pki_dir / "etcd" / "members", {member.name for member in etcd_members})
-
-    etcd_ca = _ensure_ca(pki_dir / "etcd" / "ca", f"{cluster_name}-etcd-ca", key_type, now)
+    for path in folders.files(etcd_members):
+        if path.is_relative_to(folders.keys):
+            store.private_dirs(folders.keys, path.parent)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    cas = {relative: _ensure_ca(folders.pair(relative), name.format(cluster=cluster_name), key_type, now)
+           for relative, name in _CAS.items()}
     for leaf in leaves:
-        base = pki_dir / leaf.path
-        store.private_dir(base.parent)
-        existing = store.read_pair(base)
-        if existing is None or not _is_current(existing, leaf, etcd_ca, key_type, now):
-            store.write_pair(base, issue_leaf(leaf, etcd_ca, key_type, now))
+        paths = folders.pair(leaf.path)
+        existing = store.read_pair(*paths)
+        if existing is None or not _is_current(existing, leaf, cas[_ETCD_CA], key_type, now):
+            store.write_pair(*paths, issue_leaf(leaf, cas[_ETCD_CA], key_type, now))
+    _ensure_service_account_key(*folders.service_account())
+    return folders.files(etcd_members)
 
-    _ensure_ca(pki_dir / "kubernetes" / "ca", "kubernetes", key_type, now)
-    _ensure_ca(pki_dir / "kubernetes" / "front-proxy-ca", "front-proxy-ca", key_type, now)
-    _ensure_service_account_key(pki_dir / "kubernetes" / "sa")
+
+def stale_pki(folders: PkiFolders, *, etcd_members: Sequence[PkiMember], key_type: KeyType = "ecdsa-p256",
+              now: datetime | None = None) -> list[str]:
+    """What ensure_pki would issue or re-issue now, written nowhere: the PKI is this cluster's when empty."""
+    now = _whole_seconds_utc(now or datetime.now(UTC))
+    cas = {relative: _usable_ca(folders.pair(relative), now) for relative in _CAS}
+    stale = [relative for relative, pair in cas.items() if pair is None]
+    etcd_ca = cas[_ETCD_CA]
+    for leaf in etcd_leaves(etcd_members):
+        existing = store.read_pair(*folders.pair(leaf.path))
+        if etcd_ca is None or existing is None or not _is_current(existing, leaf, etcd_ca, key_type, now):
+            stale.append(leaf.path)
+    if not all(path.is_file() for path in folders.service_account()):
+        stale.append(_SERVICE_ACCOUNT)
+    return stale
 
 
 def etcd_leaves(members: Sequence[PkiMember]) -> list[LeafProfile]:
@@ -101,13 +143,18 @@ def etcd_leaves(members: Sequence[PkiMember]) -> list[LeafProfile]:
     return leaves
 
 
-def _ensure_ca(base: Path, common_name: str, key_type: KeyType, now: datetime) -> Pair:
-    existing = store.read_pair(base, required=True)
-    if existing is not None and _is_usable_ca(existing.certificate, now):
+def _ensure_ca(paths: tuple[Path, Path], common_name: str, key_type: KeyType, now: datetime) -> Pair:
+    existing = _usable_ca(paths, now)
+    if existing is not None:
         return existing
     issued = issue_ca(common_name, key_type, now)
-    store.write_pair(base, issued)
+    store.write_pair(*paths, issued)
     return issued
+
+
+def _usable_ca(paths: tuple[Path, Path], now: datetime) -> Pair | None:
+    existing = store.read_pair(*paths, required=True)
+    return existing if existing is not None and _is_usable_ca(existing.certificate, now) else None
 
 
 def _is_usable_ca(certificate: x509.Certificate, now: datetime) -> bool:
@@ -135,16 +182,15 @@ def _is_current(pair: Pair, leaf: LeafProfile, ca: Pair, key_type: KeyType, now:
     )
 
 
-def _ensure_service_account_key(base: Path) -> None:
-    key_path, public_path = Path(f"{base}.key"), Path(f"{base}.pub")
+def _ensure_service_account_key(key_path: Path, public_path: Path) -> None:
     if key_path.exists():
         key = store.load_key(key_path)
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        store.write(key_path, store.key_pem(key), 0o600)
+        write_atomically(key_path, store.key_pem(key), 0o600)
     public = store.public_pem(key)
     if not public_path.is_file() or public_path.read_bytes() != public:
-        store.write(public_path, public, 0o644)
+        write_atomically(public_path, public, 0o644)
 
 
 def _extension_values(certificate: x509.Certificate,

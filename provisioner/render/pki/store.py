@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 from pathlib import Path
 
 from cryptography import x509
@@ -12,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
+from provisioner.atomic import write_atomically
 from provisioner.errors import ProvisionerError
 from provisioner.render.pki.issue import Pair, PrivateKey
 
@@ -20,13 +18,12 @@ class PkiError(ProvisionerError):
     """Existing PKI material that cannot be used and must not be overwritten silently."""
 
 
-def read_pair(base: Path, *, required: bool = False) -> Pair | None:
-    """The certificate and key at base.crt and base.key, or None when one is missing or they differ.
+def read_pair(cert_path: Path, key_path: Path, *, required: bool = False) -> Pair | None:
+    """The certificate and its key, or None when one is missing or they do not belong together.
 
     An unreadable file is None too, unless `required`: then it is an error, because a CA key that is
     merely unreadable to us (encrypted, say) must not be replaced.
     """
-    cert_path, key_path = Path(f"{base}.crt"), Path(f"{base}.key")
     if not (cert_path.exists() and key_path.exists()):
         return None
     try:
@@ -34,8 +31,8 @@ def read_pair(base: Path, *, required: bool = False) -> Pair | None:
         key = load_key(key_path)
     except (ValueError, PkiError) as error:
         if required:
-            raise PkiError(f"{base}.crt/.key: cannot be read ({error}); remove both to issue a new CA") \
-                from error
+            raise PkiError(f"{cert_path} and {key_path}: cannot be read ({error}); remove both to issue "
+                           "a new CA") from error
         return None
     if _public_der(certificate.public_key()) != _public_der(key.public_key()):
         return None
@@ -52,42 +49,23 @@ def load_key(path: Path) -> PrivateKey:
     return key
 
 
-def write_pair(base: Path, pair: Pair) -> None:
+def write_pair(cert_path: Path, key_path: Path, pair: Pair) -> None:
     # Key first: a crash in between leaves a pair that does not match, which the next run re-issues.
-    write(Path(f"{base}.key"), key_pem(pair.key), 0o600)
-    write(Path(f"{base}.crt"), pair.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_atomically(key_path, key_pem(pair.key), 0o600)
+    write_atomically(cert_path, pair.certificate.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
-def write(path: Path, data: bytes, mode: int) -> None:
-    """Replaces `path` atomically; the file has its final mode before its first byte is written."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)  # the umask may have narrowed a certificate's 0644
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+def private_dirs(root: Path, folder: Path) -> None:
+    """`root` and every folder from it down to `folder`, each 0700 (the parents of `root` as they are)."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    for path in [root, *(root / part for part in _prefixes(folder.relative_to(root)))]:
+        path.mkdir(mode=0o700, exist_ok=True)
+        if path.stat().st_mode & 0o777 != 0o700:
+            path.chmod(0o700)
 
 
-def private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, exist_ok=True)
-    if path.stat().st_mode & 0o777 != 0o700:
-        path.chmod(0o700)
-
-
-def remove_all_but(folder: Path, names: set[str]) -> None:
-    for entry in sorted(folder.iterdir()):
-        if entry.name in names:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+def _prefixes(relative: Path) -> list[Path]:
+    return [Path(*relative.parts[:count]) for count in range(1, len(relative.parts) + 1)]
 
 
 def key_pem(key: PrivateKey) -> bytes:

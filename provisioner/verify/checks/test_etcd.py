@@ -3,7 +3,10 @@ cluster, healthy, and its data and certificates in order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from provisioner import hostpaths
+from provisioner.cluster.etcd_release import Difference, difference
 from provisioner.cluster.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
 from provisioner.cluster.topology import Topology
 from provisioner.verify import facts
@@ -27,6 +30,21 @@ def test_service_active_and_enabled(etcd_host: Target) -> None:
     state = facts.unit_states(etcd_host, ["etcd"])["etcd"]
     expect(state.running and state.enabled == "enabled", expected="active, enabled", found=state.describe(),
            hint=_journal(etcd_host))
+
+
+def test_runs_the_etcd_release_of_the_file(etcd_host: Target, topology: Topology,
+                                           record_property: Callable[[str, object], None]) -> None:
+    """The member runs the minor release etcd.version names (a patch release apart is reported, not failed)."""
+    stdout, error = facts.etcdctl_json(etcd_host, [facts.etcd_url(etcd_host.address, topology)],
+                                       facts.MEMBER_CLIENT, "endpoint", "status")
+    running = next((status.version for status in etcdctl.statuses(stdout) if status.version), None)
+    if running is None:
+        raise CannotCheck(f"the member gave no status: {error or 'empty answer'}", _journal(etcd_host))
+    record_property("found", f"etcd {running}")
+    wanted = topology.cluster.etcd.version
+    expect(difference(running, wanted) in (Difference.NONE, Difference.PATCH), expected=f"etcd {wanted}",
+           found=f"etcd {running}", hint=f"etcd.version and etcd.install in the cluster file; `etcd --version` on "
+                                         f"{etcd_host.name}")
 
 
 def test_client_port_listens_on_host_and_loopback(etcd_host: Target) -> None:

@@ -43,6 +43,7 @@ class EndpointStatus:
     leader: int
     revision: int
     raft_term: int
+    version: str = ""  # the etcd release the member runs
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _json(text: str) -> Any:
 def statuses(text: str) -> list[EndpointStatus]:
     return [EndpointStatus(endpoint=entry["Endpoint"], member_id=entry["Status"]["header"]["member_id"],
                            leader=entry["Status"]["leader"], revision=entry["Status"]["header"]["revision"],
-                           raft_term=entry["Status"]["raftTerm"])
+                           raft_term=entry["Status"]["raftTerm"], version=str(entry["Status"].get("version", "")))
             for entry in _json(text) or []]
 
 

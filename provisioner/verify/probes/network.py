@@ -20,8 +20,13 @@ def addresses(text: str) -> set[str]:
 
 
 def listens_on(sockets: list[str], address: str, port: int) -> bool:
-    """Whether testinfra's listening sockets (`tcp://ADDRESS:PORT`) serve `address:port`, a wildcard included."""
-    wanted = {f"tcp://{address}:{port}", f"tcp://0.0.0.0:{port}", f"tcp://:::{port}", f"tcp://*:{port}"}
+    """Whether testinfra's listening sockets (`tcp://ADDRESS:PORT`, from ss) serve `address:port`.
+
+    A wildcard serves only its own family: ss shows `0.0.0.0` for IPv4's, `::` for an IPv6-only one and
+    `*` for an IPv6 socket that takes IPv4 too (haproxy's `v4v6`, or bindv6only=0)."""
+    family = ipaddress.ip_address(address).version
+    wildcard = "0.0.0.0" if family == 4 else "::"
+    wanted = {f"tcp://{address}:{port}", f"tcp://{wildcard}:{port}", f"tcp://*:{port}"}
     return bool(wanted & set(sockets))
 
 

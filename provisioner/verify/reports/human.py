@@ -20,6 +20,7 @@ def print_report(report: Report, console: Console, *, verbose: bool = False) -> 
     _problems(report, console)
     _not_ok(report, console)
     _hosts_table(report, console)
+    _seen(report, console)
     if verbose:
         _every_check(report, console)
     _skipped(report, console)
@@ -85,6 +86,19 @@ def _hosts_table(report: Report, console: Console) -> None:
                       f"[red]{bad}[/]" if bad else "0", str(sum(r.outcome == Outcome.SKIPPED for r in results)))
     console.print(table)
     console.print()
+
+
+def _seen(report: Report, console: Console) -> None:
+    """What passing checks report having seen, one line per check: `runs_the_etcd_release_of_the_file:
+    etcd1 etcd 3.5.16, etcd2 etcd 3.5.16`."""
+    seen: dict[str, list[CheckResult]] = defaultdict(list)
+    for result in sorted_results(report.results, list(report.hosts)):
+        if result.outcome == Outcome.PASSED and result.found:
+            seen[result.check].append(result)
+    for check, results in seen.items():
+        console.print(f"{escape(check)}: {escape(', '.join(f'{r.host} {r.found}' for r in results))}")
+    if seen:
+        console.print()
 
 
 def _every_check(report: Report, console: Console) -> None:

@@ -35,6 +35,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]
                 "group": entry["group"],
                 "mode": str(entry["mode"]),
                 "service": entry.get("service") or "",
+                "pair": entry.get("pair") or "",
                 "validate": validators.get(entry["dest"], ""),
                 "content": base64.b64encode(content).decode("ascii"),
             })

@@ -20,12 +20,16 @@ short_description: Place many small files at once, each atomically, and mark ser
 description:
   - Used through the action plugin of the same name, which reads each file from the rendered tree.
   - A file is rewritten only when its content differs; owner, group and mode are corrected in place.
+  - Files with the same non-empty C(pair) (a certificate and its key) are placed in one step: every
+    one of them is written to a temporary file and validated first, then all are renamed into place,
+    so a reader never finds a new certificate beside an old key because one of the two failed.
   - For every changed file with a service, an empty marker named after the service is left in
     I(pending_dir); the playbooks restart that service and then remove the marker.
 options:
   files:
     description: Files to place, in order. Each has dest, owner, group, mode, service, content
-      (base64) and validate (a command with %s for the temporary file, or an empty string).
+      (base64), validate (a command with %s for the temporary file, or an empty string) and pair
+      (files sharing a non-empty pair are placed together, at the first one's position).
     type: list
     elements: dict
     required: true
@@ -55,7 +59,8 @@ def _current(dest: str) -> tuple[bytes | None, os.stat_result | None]:
         return None, None
 
 
-def _write(module: Any, dest: str, content: bytes, uid: int, gid: int, mode: int, validate: str) -> None:
+def _stage(module: Any, dest: str, content: bytes, uid: int, gid: int, mode: int, validate: str) -> str:
+    """The content in a temporary file beside `dest`, validated; the caller renames or removes it."""
     folder = os.path.dirname(dest)
     os.makedirs(folder, mode=0o755, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dest)}.")
@@ -70,33 +75,77 @@ def _write(module: Any, dest: str, content: bytes, uid: int, gid: int, mode: int
         if validate:
             rc, out, err = module.run_command(shlex.split(validate.replace("%s", temporary)))
             if rc != 0:
-                module.fail_json(msg=f"{dest}: rejected by `{validate}`: {(err or out).strip()}")
-        os.replace(temporary, dest)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+                raise _Rejected(f"{dest}: rejected by `{validate}`: {(err or out).strip()}")
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return temporary
 
 
-def _place(module: Any, entry: dict[str, Any]) -> bool:
-    """True when the file was (or, in check mode, would be) changed."""
-    dest = entry["dest"]
-    content = base64.b64decode(entry["content"])
-    uid = pwd.getpwnam(entry["owner"]).pw_uid
-    gid = grp.getgrnam(entry["group"]).gr_gid
-    mode = int(str(entry["mode"]), 8)
-    current, status = _current(dest)
-    if current == content:
-        if status is not None and (status.st_uid, status.st_gid, status.st_mode & 0o7777) == (uid, gid, mode):
-            return False
-        if not module.check_mode:
-            _mark_pending_restart(module, entry)
-            os.chown(dest, uid, gid)
-            os.chmod(dest, mode)
-        return True
-    if not module.check_mode:
+class _Rejected(Exception):
+    pass
+
+
+def _wanted(entry: dict[str, Any]) -> tuple[bytes, int, int, int]:
+    try:
+        uid = pwd.getpwnam(entry["owner"]).pw_uid
+        gid = grp.getgrnam(entry["group"]).gr_gid
+    except KeyError as error:
+        raise _Rejected(f"{entry.get('dest')}: no such user or group: {error}") from None
+    return base64.b64decode(entry["content"]), uid, gid, int(str(entry["mode"]), 8)
+
+
+def _place_step(module: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Places the files of one step (one file, or a certificate and its key); returns those changed
+    (or, in check mode, that would change). Nothing of the step is replaced unless all of it can be."""
+    changed: list[dict[str, Any]] = []
+    to_write: list[tuple[dict[str, Any], bytes, int, int, int]] = []
+    to_correct: list[tuple[dict[str, Any], int, int, int]] = []
+    for entry in entries:
+        content, uid, gid, mode = _wanted(entry)
+        current, status = _current(entry["dest"])
+        if current != content:
+            to_write.append((entry, content, uid, gid, mode))
+        elif status is None or (status.st_uid, status.st_gid, status.st_mode & 0o7777) != (uid, gid, mode):
+            to_correct.append((entry, uid, gid, mode))
+        else:
+            continue
+        changed.append(entry)
+    if module.check_mode or not changed:
+        return changed
+    for entry in changed:
         _mark_pending_restart(module, entry)
-        _write(module, dest, content, uid, gid, mode, entry.get("validate") or "")
-    return True
+    staged: list[tuple[str, str]] = []
+    try:
+        for entry, content, uid, gid, mode in to_write:
+            staged.append((_stage(module, entry["dest"], content, uid, gid, mode, entry.get("validate") or ""),
+                           entry["dest"]))
+    except BaseException:
+        for temporary, _ in staged:
+            os.unlink(temporary)
+        raise
+    for temporary, dest in staged:
+        os.replace(temporary, dest)
+    for entry, uid, gid, mode in to_correct:
+        os.chown(entry["dest"], uid, gid)
+        os.chmod(entry["dest"], mode)
+    return changed
+
+
+def steps(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The entries in order, those sharing a pair gathered at the first one's position."""
+    result: list[list[dict[str, Any]]] = []
+    by_pair: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        pair = entry.get("pair") or ""
+        if pair and pair in by_pair:
+            by_pair[pair].append(entry)
+            continue
+        step = [entry]
+        result.append(step)
+        if pair:
+            by_pair[pair] = step
+    return result
 
 
 def _mark_pending_restart(module: Any, entry: dict[str, Any]) -> None:
@@ -118,12 +167,12 @@ def main() -> None:
     )
     changed_files: list[str] = []
     services: set[str] = set()
-    for entry in module.params["files"]:
+    for step in steps(module.params["files"]):
         try:
-            changed = _place(module, entry)
-        except KeyError as error:
-            module.fail_json(msg=f"{entry.get('dest')}: no such user or group: {error}")
-        if changed:
+            changed = _place_step(module, step)
+        except _Rejected as error:
+            module.fail_json(msg=str(error), changed_files=changed_files)
+        for entry in changed:
             changed_files.append(entry["dest"])
             if entry.get("service"):
                 services.add(entry["service"])
