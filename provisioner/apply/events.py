@@ -11,6 +11,8 @@ HostStatus = Literal["ok", "changed", "failed", "unreachable", "skipped"]
 
 HIDDEN = "details hidden: the task handles secrets (no_log)"
 _REASON_LIMIT = 300
+# Wrappers Ansible 2.19 puts before a task's own message; they say nothing the step name does not.
+_ANSIBLE_WRAPPERS = ("Task failed: ", "Unexpected AnsibleActionFail error: ")
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def one_line_reason(res: Mapping[str, Any], status: str) -> str:
         label = failed_item.get("_ansible_item_label", failed_item.get("item", ""))
         reason = one_line_reason(failed_item, status)
         return f"{label}: {reason}" if label != "" else reason
-    message = str(res.get("msg") or "").strip()
+    message = _without_wrappers(str(res.get("msg") or "").strip())
     output = _last_line(str(res.get("stderr") or "")) or _last_line(str(res.get("stdout") or ""))
     if status == "unreachable":
         message = message.removeprefix("Failed to connect to the host via ssh:").strip()
@@ -156,6 +158,12 @@ def one_line_reason(res: Mapping[str, Any], status: str) -> str:
     else:
         reason = _first_line(message) or output or status
     return reason if len(reason) <= _REASON_LIMIT else reason[: _REASON_LIMIT - 1] + "…"
+
+
+def _without_wrappers(message: str) -> str:
+    for wrapper in _ANSIBLE_WRAPPERS:
+        message = message.removeprefix(wrapper)
+    return message
 
 
 def _first_line(text: str) -> str:

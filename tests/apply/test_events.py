@@ -67,3 +67,12 @@ def test_a_task_with_secrets_never_shows_its_output() -> None:
 def test_a_long_reason_is_cut_to_one_readable_line() -> None:
     reason = one_line_reason({"msg": "x" * 1000}, "failed")
     assert len(reason) == 300 and reason.endswith("…") and "\n" not in reason
+
+
+def test_ansible_s_own_wrappers_are_left_out() -> None:
+    # As Ansible 2.19 words a template that cannot render and a copy whose source is missing.
+    assert one_line_reason({"msg": "Task failed: 'undefined_var' is undefined"}, "failed") == (
+        "'undefined_var' is undefined")
+    assert one_line_reason({"msg": "Unexpected AnsibleActionFail error: Could not find or access '/x' on the "
+                                   "Ansible Controller.\nIf you are using a module"}, "failed") == (
+        "Could not find or access '/x' on the Ansible Controller.")
