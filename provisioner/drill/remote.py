@@ -17,9 +17,9 @@ class Stream:
     thread until `close`. The remote side must stop by itself too (bounded loops): closing the ssh
     client makes its next write fail."""
 
-    def __init__(self, target: SshTarget, command: str, *, stdin: str | None = None) -> None:
+    def __init__(self, target: SshTarget, command: str, *, stdin: str | None = None, root: bool = True) -> None:
         self.host = target.host
-        argv = remote_argv(target, command)
+        argv = remote_argv(target, command, root=root)
         self.lines: list[tuple[float, str]] = []
         self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL, text=True)
