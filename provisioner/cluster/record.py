@@ -36,6 +36,14 @@ class RecordedCas(_Frozen):
 
     etcd: str | None = None
     kubernetes: str | None = None
+    # While the etcd CA is rotated (`certs rotate-ca`): the other etcd CA the hosts may trust beside
+    # `etcd`, the new one before the leaves are re-issued from it, the old one after.
+    etcd_rotation: str | None = None
+
+    @property
+    def etcd_trusted(self) -> frozenset[str]:
+        """Every etcd CA a host may trust: the recorded one, and the other while a rotation runs."""
+        return frozenset(ca for ca in (self.etcd, self.etcd_rotation) if ca)
 
 
 class Record(_Frozen):
@@ -51,7 +59,10 @@ class Record(_Frozen):
     control_plane_initialized: bool = False
 
     def to_yaml(self) -> str:
-        return _HEADER + yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        data = self.model_dump(mode="json")
+        if data["ca"]["etcd_rotation"] is None:  # said only while a rotation runs: other records read as before
+            del data["ca"]["etcd_rotation"]
+        return _HEADER + yaml.safe_dump(data, sort_keys=False)
 
 
 class RecordUnreadable(ProvisionerError):
@@ -86,6 +97,15 @@ def certificate_fingerprint(path: Path) -> str | None:
     return "sha256:" + hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
 
 
+# The etcd CA in the tree (it signs the leaves) and, while a rotation runs, the one beside it: the new CA
+# before the leaves are re-issued from it, then the old one until the rotation ends.
+ETCD_CA = "pki/etcd/ca"
+ETCD_CA_NEXT = "pki/etcd/ca-next"
+ETCD_CA_PREVIOUS = "pki/etcd/ca-previous"
+
+
 def tree_cas(tree: Path) -> RecordedCas:
-    return RecordedCas(etcd=certificate_fingerprint(tree / "pki/etcd/ca.crt"),
-                       kubernetes=certificate_fingerprint(tree / "pki/kubernetes/ca.crt"))
+    rotation = next((found for found in (certificate_fingerprint(tree / f"{base}.crt")
+                                         for base in (ETCD_CA_NEXT, ETCD_CA_PREVIOUS)) if found), None)
+    return RecordedCas(etcd=certificate_fingerprint(tree / f"{ETCD_CA}.crt"),
+                       kubernetes=certificate_fingerprint(tree / "pki/kubernetes/ca.crt"), etcd_rotation=rotation)

@@ -42,12 +42,13 @@ class EtcdStatus(_Frozen):
 
 
 class CaFingerprints(_Frozen):
-    """sha256 of the DER of each CA certificate installed on a host (None: not there)."""
+    """sha256 of the DER of each CA certificate installed on a host, per trust file (None: no file). A file
+    holds one CA, or two while a CA rotation has the hosts trust the old and the new one."""
 
-    etcd: str | None = None
-    kubernetes: str | None = None
+    etcd: tuple[str, ...] | None = None
+    kubernetes: tuple[str, ...] | None = None
     # The etcd CA the control plane trusts as etcd's client (kube-apiserver's --etcd-cafile).
-    etcd_client: str | None = None
+    etcd_client: tuple[str, ...] | None = None
 
 
 class KubeadmFacts(_Frozen):

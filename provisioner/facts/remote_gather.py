@@ -32,18 +32,21 @@ def unit_state() -> dict[str, Any]:
     }
 
 
-def fingerprint(path: str) -> str | None:
+def fingerprints(path: str) -> list[str] | None:
+    """sha256 of each certificate in the file, in file order (a trust bundle holds several; None: no file)."""
     try:
         with open(path) as handle:
             text = handle.read()
     except OSError:
         return None
-    body = "".join(line for line in text.splitlines() if line and not line.startswith("-----"))
-    try:
-        der = base64.b64decode(body.split("-----")[0])
-    except ValueError:
-        return "unreadable"
-    return "sha256:" + hashlib.sha256(der).hexdigest()
+    found = []
+    for body in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.DOTALL):
+        try:
+            der = base64.b64decode("".join(body.split()), validate=True)
+        except ValueError:
+            der = b""
+        found.append("sha256:" + hashlib.sha256(der).hexdigest() if der else "unreadable")
+    return found or ["unreadable"]
 
 
 def read(path: str) -> str | None:
@@ -145,8 +148,8 @@ def main() -> None:
     facts["member_certificates"] = any(os.path.exists(path) for path in PARAMS["member_certificates"])
     facts.update(etcd_facts(facts["etcd_active"]))
     facts["initial_cluster"] = initial_cluster()
-    facts["ca"] = {"etcd": fingerprint(PARAMS["etcd_ca"]), "kubernetes": fingerprint(PARAMS["kubernetes_ca"]),
-                   "etcd_client": fingerprint(PARAMS["kube_etcd_ca"])}
+    facts["ca"] = {"etcd": fingerprints(PARAMS["etcd_ca"]), "kubernetes": fingerprints(PARAMS["kubernetes_ca"]),
+                   "etcd_client": fingerprints(PARAMS["kube_etcd_ca"])}
     facts["kubeadm"] = kubeadm_facts()
     facts["record"] = read(PARAMS["record"])
     print(json.dumps(facts))

@@ -113,13 +113,20 @@ def identity_refusals(topology: Topology, record: Record | None, facts: ClusterF
             lines.append(f"pki/{kind}/ca.crt in the build folder ({_short(built)}…) is not the CA the cluster was "
                          f"built with ({_short(recorded)}…): put the recorded CA back (ca.crt in "
                          f"pki/{kind}/, ca.key in secrets/pki/{kind}/), or the members would stop trusting each other")
+    if record.ca.etcd and tree_cas.etcd_rotation != record.ca.etcd_rotation:
+        lines.append(f"the build folder's etcd CAs in rotation ({_short(tree_cas.etcd_rotation)}…) are not the "
+                     f"recorded ones ({_short(record.ca.etcd_rotation)}…): a CA rotation stopped part-way; finish "
+                     f"it with `provisioner certs rotate-ca {source} --yes`")
+    trusted = {"etcd": record.ca.etcd_trusted,
+               "kubernetes": frozenset({record.ca.kubernetes} if record.ca.kubernetes else ())}
     for host in facts.hosts:
         for kind in ("etcd", "kubernetes"):
-            recorded, installed = getattr(record.ca, kind), getattr(host.ca, kind)
-            if recorded and installed and installed != recorded:
-                lines.append(f"{host.host}: trusts a {kind} CA ({_short(installed)}…) other than the recorded one "
-                             f"({_short(recorded)}…): the host belongs to another cluster or was changed by hand; "
-                             f"check it before running apply")
+            installed = getattr(host.ca, kind)
+            foreign = [ca for ca in installed or () if ca not in trusted[kind]]
+            if trusted[kind] and foreign:
+                lines.append(f"{host.host}: trusts a {kind} CA ({_short(foreign[0])}…) other than the recorded "
+                             f"one ({', '.join(_short(ca) + '…' for ca in sorted(trusted[kind]))}): the host "
+                             f"belongs to another cluster or was changed by hand; check it before running apply")
         if host.status and host.status.cluster_id != record.etcd_cluster_id:
             lines.append(f"{host.host}: its etcd member belongs to cluster {host.status.cluster_id}, the record says "
                          f"{record.etcd_cluster_id}: it is a member of another cluster; stop it and move its data "

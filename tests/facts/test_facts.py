@@ -36,7 +36,7 @@ def test_the_script_reports_data_ca_fingerprint_initial_cluster_kubeadm_and_the_
     facts = _run_script(tmp_path, etcd_ca=str(ca), etcd_config=str(config), apiserver_manifest=str(manifest),
                         record=str(tmp_path / "record.yml"), data_dir=str(tmp_path / "data"))
     assert facts.data_has_member and not facts.etcd_active and facts.status is None
-    assert facts.ca.etcd == "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    assert facts.ca.etcd == ("sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",)
     assert facts.ca.kubernetes is None
     assert facts.initial_cluster == "etcd1=https://10.0.0.21:2380"
     assert facts.kubeadm.apiserver_etcd_servers == ("https://10.0.0.21:2379", "https://10.0.0.22:2379")
@@ -66,3 +66,13 @@ def test_the_member_list_comes_from_the_most_up_to_date_member() -> None:
                                      if h.members else h for h in facts.hosts))
     assert facts.members == current
     assert facts.leaders == {facts.host("etcd1").status.leader}  # type: ignore[union-attr]
+
+
+def test_a_trust_bundle_gives_the_fingerprint_of_each_certificate_in_it(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.crt"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n"
+                      "-----BEGIN CERTIFICATE-----\nd29y\nbGQ=\n-----END CERTIFICATE-----\n")
+    facts = _run_script(tmp_path, kube_etcd_ca=str(bundle))
+    assert facts.ca.etcd_client == ("sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+                                    "sha256:486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7")
+    assert facts.ca.etcd is None

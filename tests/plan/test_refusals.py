@@ -6,7 +6,7 @@ from provisioner.cluster.record import RecordedCas
 from provisioner.facts.model import CaFingerprints
 from provisioner.plan.planner import plan_changes, plan_replace
 from provisioner.plan.steps import Plan
-from tests.plan.builders import CAS, CLUSTER_ID, changed, empty, everywhere, record, running, topology
+from tests.plan.builders import CAS, CLUSTER_ID, ETCD_CA, changed, empty, everywhere, record, running, topology
 
 THREE = ["etcd1", "etcd2", "etcd3"]
 
@@ -80,9 +80,30 @@ def test_a_build_folder_whose_ca_is_not_the_recorded_one() -> None:
 
 def test_a_host_trusting_another_ca() -> None:
     wanted = topology(etcd_hosts=3)
-    facts = changed(running(wanted, THREE, record(THREE)), "etcd2", ca=CaFingerprints(etcd="sha256:" + "2" * 64))
+    facts = changed(running(wanted, THREE, record(THREE)), "etcd2", ca=CaFingerprints(etcd=("sha256:" + "2" * 64,)))
     line = refused(plan_changes(wanted, record(THREE), facts, CAS))
     assert line.startswith("etcd2: trusts a etcd CA (sha256:2222222222222222…) other than the recorded one")
+
+
+NEW_CA = "sha256:" + "4" * 64
+
+
+def test_during_a_ca_rotation_hosts_may_trust_the_old_and_new_ca_but_no_other() -> None:
+    wanted = topology(etcd_hosts=3)
+    rotating = CAS.model_copy(update={"etcd_rotation": NEW_CA})
+    recorded = record(THREE).model_copy(update={"ca": rotating})
+    both = changed(running(wanted, THREE, recorded), "etcd2", ca=CaFingerprints(etcd=(ETCD_CA, NEW_CA)))
+    assert not plan_changes(wanted, recorded, both, rotating).refusals
+    foreign = changed(both, "etcd3", ca=CaFingerprints(etcd=(ETCD_CA, "sha256:" + "2" * 64)))
+    line = refused(plan_changes(wanted, recorded, foreign, rotating))
+    assert line.startswith("etcd3: trusts a etcd CA (sha256:2222222222222222…) other than the recorded one")
+
+
+def test_a_build_folder_part_way_through_a_rotation_the_record_does_not_name() -> None:
+    wanted = topology(etcd_hosts=3)
+    rotating = CAS.model_copy(update={"etcd_rotation": NEW_CA})
+    line = refused(plan_changes(wanted, record(THREE), running(wanted, THREE, record(THREE)), rotating))
+    assert "a CA rotation stopped part-way; finish it with `provisioner certs rotate-ca cluster.yaml --yes`" in line
 
 
 def test_a_recorded_cluster_whose_members_are_all_empty_is_a_restore() -> None:

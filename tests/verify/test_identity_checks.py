@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.cluster.record import Record
 from provisioner.cluster.topology import Topology
 from provisioner.facts.model import CaFingerprints, ClusterFacts, EtcdStatus
 from provisioner.verify.live import LiveFacts
@@ -24,8 +25,10 @@ def cluster() -> Topology:
     return topology("external", control_plane=1, etcd_hosts=3)
 
 
-def _verify(cluster: Topology, facts: ClusterFacts, with_record: bool = True) -> dict[tuple[str, str], CheckResult]:
-    live = LiveFacts(facts, record(MEMBERS) if with_record else None, "build/record.yml" if with_record else "")
+def _verify(cluster: Topology, facts: ClusterFacts, with_record: bool = True,
+            recorded: Record | None = None) -> dict[tuple[str, str], CheckResult]:
+    recorded = recorded or record(MEMBERS)
+    live = LiveFacts(facts, recorded if with_record else None, "build/record.yml" if with_record else "")
     fleet = FakeFleet(cluster, lambda host, command: None)  # these checks run no command on the hosts
     results, problems = run_plugin(cluster, fleet.as_fleet(), CHECKS, live=live)
     assert not problems
@@ -80,7 +83,8 @@ def test_a_stopped_member_fails_the_leader_and_member_list_checks(cluster: Topol
 
 def test_a_ca_other_than_the_recorded_one_fails_on_its_host(cluster: Topology) -> None:
     facts = running(cluster, MEMBERS, record(MEMBERS))
-    facts = changed(facts, "cp1", ca=CaFingerprints(etcd=ETCD_CA, kubernetes="sha256:" + "b" * 64, etcd_client=ETCD_CA))
+    facts = changed(facts, "cp1", ca=CaFingerprints(etcd=(ETCD_CA,), kubernetes=("sha256:" + "b" * 64,),
+                                                   etcd_client=(ETCD_CA,)))
     facts = changed(facts, "etcd2", ca=CaFingerprints())
     results = _verify(cluster, facts)
     assert _failed(results) == {("cp1", "installed_cas_are_the_recorded_ones"),
@@ -93,7 +97,24 @@ def test_the_control_planes_copy_of_the_etcd_ca_must_be_the_recorded_one(cluster
     facts = running(cluster, MEMBERS, record(MEMBERS))
     cp1 = facts.host("cp1")
     assert cp1 is not None
-    facts = changed(facts, "cp1", ca=cp1.ca.model_copy(update={"etcd_client": "sha256:" + "c" * 64}))
+    facts = changed(facts, "cp1", ca=cp1.ca.model_copy(update={"etcd_client": ("sha256:" + "c" * 64,)}))
     results = _verify(cluster, facts)
     assert _failed(results) == {("cp1", "installed_cas_are_the_recorded_ones")}
     assert results[("cp1", "installed_cas_are_the_recorded_ones")].found == "etcd client CA sha256:cccccccccccccccc…"
+
+
+def test_during_a_ca_rotation_each_trust_file_holds_exactly_the_recorded_old_and_new_ca(cluster: Topology) -> None:
+    new = "sha256:" + "d" * 64
+    rotating = record(MEMBERS).model_copy(update={"ca": record(MEMBERS).ca.model_copy(update={"etcd_rotation": new})})
+    facts = running(cluster, MEMBERS, rotating)
+    for host in facts.hosts:
+        facts = changed(facts, host.host, ca=host.ca.model_copy(
+            update={"etcd": (ETCD_CA, new) if host.ca.etcd else None,
+                    "etcd_client": (new, ETCD_CA) if host.ca.etcd_client else None}))
+    assert not _failed(_verify(cluster, facts, recorded=rotating))
+    cp1 = facts.host("cp1")
+    assert cp1 is not None
+    only_old = changed(facts, "cp1", ca=cp1.ca.model_copy(update={"etcd_client": (ETCD_CA,)}))
+    results = _verify(cluster, only_old, recorded=rotating)
+    assert _failed(results) == {("cp1", "installed_cas_are_the_recorded_ones")}
+    assert results[("cp1", "installed_cas_are_the_recorded_ones")].found == "etcd client CA sha256:eeeeeeeeeeeeeeee…"

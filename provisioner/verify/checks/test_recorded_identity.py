@@ -52,14 +52,16 @@ def test_one_cluster_id_the_recorded_one(live: LiveFacts, topology: Topology) ->
 
 
 def test_installed_cas_are_the_recorded_ones(any_host: Target, live: LiveFacts, topology: Topology) -> None:
-    """The etcd and Kubernetes CA certificates on the host are the ones the cluster was built with."""
+    """The etcd and Kubernetes CA certificates on the host are the ones the cluster was built with (while a
+    CA rotation runs, the recorded old and new etcd CA together)."""
     record = recorded(live)
     facts = host_facts(live, any_host.name)
     control_plane = any_host.name in {host.name for host in topology.control_plane_hosts}
     needs = {"etcd": any_host.name in {member.name for member in topology.etcd_members},
              "kubernetes": control_plane, "etcd client": control_plane}
     # The control plane's copy of the etcd CA (kube-apiserver trusts etcd with it) is the recorded etcd CA.
-    recorded_cas = {"etcd": record.ca.etcd, "kubernetes": record.ca.kubernetes, "etcd client": record.ca.etcd}
+    kubernetes = frozenset({record.ca.kubernetes} if record.ca.kubernetes else ())
+    recorded_cas = {"etcd": record.ca.etcd_trusted, "kubernetes": kubernetes, "etcd client": record.ca.etcd_trusted}
     installed_cas = {"etcd": facts.ca.etcd, "kubernetes": facts.ca.kubernetes, "etcd client": facts.ca.etcd_client}
     wrong: list[str] = []
     expected: list[str] = []
@@ -68,8 +70,12 @@ def test_installed_cas_are_the_recorded_ones(any_host: Target, live: LiveFacts, 
         if not wanted:
             continue
         if needs[kind]:
-            expected.append(f"{kind} CA {wanted[:23]}…")
-        if (installed or needs[kind]) and installed != wanted:
-            wrong.append(f"{kind} CA {installed[:23] + '…' if installed else 'missing'}")
+            expected.append(f"{kind} CA {_short(sorted(wanted))}")
+        if (installed is not None or needs[kind]) and set(installed or ()) != wanted:
+            wrong.append(f"{kind} CA {_short(installed) if installed else 'missing'}")
     expect(not wrong, expected=", ".join(expected) or "no CA other than the recorded ones",
            found=", ".join(wrong), hint=f"the host trusts another cluster's CA or was changed by hand; {_PLAN_HINT}")
+
+
+def _short(fingerprints: "list[str] | tuple[str, ...]") -> str:
+    return " + ".join(f"{fingerprint[:23]}…" for fingerprint in fingerprints)
