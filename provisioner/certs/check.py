@@ -15,7 +15,7 @@ from provisioner import hostpaths
 from provisioner.backup.remote import Remote
 from provisioner.cluster.topology import Topology
 from provisioner.providers.base import SshTarget
-from provisioner.render.placement import placements
+from provisioner.render.placement import etcd_trust_source, placements
 
 # Folders whose certificates are listed even when the tree did not place them (kubeadm writes its own).
 CERTIFICATE_FOLDERS = (hostpaths.ETCD_PKI, hostpaths.KUBERNETES_PKI)
@@ -111,7 +111,8 @@ def gather(topology: Topology, tree: Path, targets: Sequence[SshTarget]) -> list
 
     def one_host(target: SshTarget) -> list[Found]:
         host = topology.host(target.host)
-        expected = {p.dest: (tree / p.src).read_text() for p in placements(topology, host) if p.dest.endswith(".crt")}
+        expected = {p.dest: (tree / p.src).read_text() for p in placements(topology, host, etcd_trust_source(tree))
+                    if p.dest.endswith(".crt")}
         on_host = parse_listing(Remote(target).run("Read the certificates", read_command(sorted(expected))))
         return [Found(target.host, path, on_host.get(path), expected.get(path))
                 for path in sorted(set(expected) | set(on_host))]

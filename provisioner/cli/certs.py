@@ -1,4 +1,4 @@
-"""`provisioner certs CLUSTER.yaml` and `provisioner certs renew CLUSTER.yaml`."""
+"""`provisioner certs CLUSTER.yaml`, `certs renew CLUSTER.yaml` and `certs rotate-ca CLUSTER.yaml`."""
 
 from __future__ import annotations
 
@@ -14,31 +14,40 @@ from provisioner.cli.common import load
 from provisioner.errors import UsageError
 
 ArgumentsArg = Annotated[list[str], typer.Argument(
-    help="CLUSTER.yaml to list and check the certificates, or `renew CLUSTER.yaml` to renew leaf certificates.",
-    show_default=False, metavar="[renew] CLUSTER.yaml")]
+    help="CLUSTER.yaml to list and check the certificates, `renew CLUSTER.yaml` to renew leaf certificates, or "
+         "`rotate-ca CLUSTER.yaml` to replace the etcd CA.",
+    show_default=False, metavar="[renew|rotate-ca] CLUSTER.yaml")]
 WarnOption = Annotated[int, typer.Option("--warn-days", min=0, help="Count certificates expiring within this "
                                                                      "many days as problems.")]
 ExpiringOption = Annotated[int | None, typer.Option(
     "--expiring-within", min=0, help="renew: only leaves expiring within this many days (default: every leaf).")]
 BuildOption = Annotated[Path | None, typer.Option(
     "--build", help="Rendered tree folder apply used (default: build/ next to the cluster file).")]
-YesOption = Annotated[bool, typer.Option("--yes", help="renew: really restart the etcd members one at a time.")]
+YesOption = Annotated[bool, typer.Option("--yes", help="renew, rotate-ca: really restart the etcd members one at "
+                                                        "a time.")]
+OneStepOption = Annotated[bool, typer.Option("--one-step", help="rotate-ca: roll out the next step only, then stop "
+                                                                "(run again for the next).")]
 
 
 def certs_command(arguments: ArgumentsArg, warn_days: WarnOption = 30, expiring_within: ExpiringOption = None,
-                  build: BuildOption = None, yes: YesOption = False) -> None:
+                  build: BuildOption = None, yes: YesOption = False, one_step: OneStepOption = False) -> None:
     """Every certificate on every host, read from the hosts: subject, SANs, issuer, expiry and whether it is
     the one in the tree. Exit status 1 when one is expired, expires within --warn-days, or differs.
 
     `certs renew CLUSTER.yaml --yes` issues new leaf certificates from the same etcd CA (a snapshot is taken
     first) and rolls them out with apply: etcd members restart one at a time, each waiting for a healthy
-    cluster."""
+    cluster.
+
+    `certs rotate-ca CLUSTER.yaml --yes` replaces the etcd CA in three rolled-out steps (trust the old and
+    new CA, re-issue every leaf from the new one, trust the new one only); a stopped run continues."""
     if len(arguments) == 1:
         _check(Path(arguments[0]), warn_days, build)
     elif len(arguments) == 2 and arguments[0] == "renew":
         _renew(Path(arguments[1]), expiring_within, build, yes)
+    elif len(arguments) == 2 and arguments[0] == "rotate-ca":
+        _rotate_ca(Path(arguments[1]), build, yes, one_step)
     else:
-        raise UsageError("expected `certs CLUSTER.yaml` or `certs renew CLUSTER.yaml`")
+        raise UsageError("expected `certs CLUSTER.yaml`, `certs renew CLUSTER.yaml` or `certs rotate-ca CLUSTER.yaml`")
 
 
 def _check(cluster_file: Path, warn_days: int, build: Path | None) -> None:
@@ -94,3 +103,59 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
         apply_cluster(topology, tree, all_targets(topology, tree), display, recap)
     finally:
         display.recap(recap)
+
+
+def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool) -> None:
+    from provisioner.apply import ApplyDisplay, Recap, apply_cluster
+    from provisioner.backup.snapshot import default_snapshot_path
+    from provisioner.certs import rotate
+    from provisioner.certs.rotation import STEPS, Finish, Prepare, next_action, plan_lines
+    from provisioner.cli.etcd import member_targets, rewrite_record, snapshot_here
+    from provisioner.cluster.record import read_record
+    from provisioner.render import default_output
+
+    topology = load(cluster_file)
+    tree = build or default_output(topology)
+    record = read_record(tree)
+    if record is None:
+        raise UsageError(f"{tree}: no record of the cluster (record.yml): rotate-ca replaces the CA of a cluster "
+                         f"apply built; run apply first, or give --build")
+    if topology.cluster.kubernetes.install == "kubeadm" and record.control_plane_initialized:
+        raise UsageError(f"{cluster_file.name}: kubernetes.install: kubeadm has initialised the control plane: "
+                         f"rotate-ca does not restart kube-apiserver, which reads the etcd CA only when it starts; "
+                         f"the etcd CA is not rotated for such a cluster")
+    state = rotate.read_state(tree)
+    output.out.print("CA rotation of etcd, each step rolled out by apply:")
+    members = [member.name for member in topology.etcd_members]
+    for line in plan_lines(state, [host.name for host in topology.hosts], members):
+        output.out.print("  " + escape(line).replace("\n", "\n  "), soft_wrap=True)
+    if not yes:
+        raise UsageError("every step restarts the etcd members one at a time; nothing was changed: re-run with --yes")
+    destination = default_snapshot_path(tree, f"{topology.name}-before-ca-rotation", datetime.now(UTC))
+    snapshot_here(topology, member_targets(topology, tree), destination)
+    display = ApplyDisplay(output.out)
+    while True:
+        action = next_action(state)
+        if isinstance(action, Finish):
+            assert state is not None
+            certificate, key = rotate.finish(tree, state)
+            rewrite_record(topology, tree, "the etcd CA rotation ended: the new CA alone is recorded")
+            rotate.end(tree)
+            output.out.print(f"CA rotation done; the old CA is kept in {escape(str(certificate))} and its key in "
+                             f"{escape(str(key))}", soft_wrap=True)
+            return
+        number = STEPS.index(action.step) + 1
+        if isinstance(action, Prepare):
+            state = rotate.prepare(tree, topology, action.step, state)
+        assert state is not None
+        rotate.record_tree_cas(tree)
+        output.out.print(f"[bold]step {number} of {len(STEPS)}[/]: rolling out ({escape(action.step)})")
+        recap = Recap.for_hosts(host.name for host in topology.hosts)
+        try:
+            apply_cluster(topology, tree, display, recap)
+        finally:
+            display.recap(recap)
+        state = rotate.write_state(tree, state.model_copy(update={"rolled_out": True}))
+        if one_step and number < len(STEPS):
+            output.out.print(f"step {number} rolled out; stopped there (--one-step): run rotate-ca again to continue")
+            return

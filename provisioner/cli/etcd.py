@@ -169,15 +169,15 @@ def _record_and_verify(topology: Topology, tree: Path, targets: list[SshTarget],
     record = restoring.record_restored_cluster(tree, topology, hex_id(state.cluster_id), restore)
     output.out.print(f"restored: cluster ID {hex_id(state.cluster_id)} (was {restore.metadata.cluster_id}); "
                      f"recorded in {escape(str(record))}", soft_wrap=True)
-    _rewrite_record(topology, tree)
+    rewrite_record(topology, tree, "the restored cluster has a new ID")
     report = verify(topology, tree, all_targets(topology, tree))
     print_report(report, output.out, verbose=False)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
 
-def _rewrite_record(topology: Topology, tree: Path) -> None:
-    """record.yml (build folder and every member) with the restored cluster's new ID, as the facts show it."""
+def rewrite_record(topology: Topology, tree: Path, why: str) -> None:
+    """record.yml (build folder and every member) as the facts show the cluster, with the tree's CAs."""
     from provisioner.apply.live import read_live_state
     from provisioner.apply.membership import StepRunner
     from provisioner.cluster.record import RECORD_FILE, read_record, tree_cas
@@ -186,11 +186,11 @@ def _rewrite_record(topology: Topology, tree: Path) -> None:
     live = read_live_state(topology, tree)
     runner = StepRunner(topology, tree, live.ssh_targets, live.gather, live.record, tree_cas(tree),
                         lambda line: output.out.print(escape(line), soft_wrap=True))
-    runner.run(WriteRecord("build folder", "the restored cluster has a new ID"), live.facts)
+    runner.run(WriteRecord("build folder", why), live.facts)
     record = read_record(tree)
     assert record is not None
     output.out.print(f"{escape(str(tree / RECORD_FILE))} and every member's copy now name cluster "
-                     f"{record.etcd_cluster_id}", soft_wrap=True)
+                     f"{record.etcd_cluster_id} and etcd CA {record.ca.etcd}", soft_wrap=True)
 
 
 ReplaceHostArg = Annotated[str, typer.Argument(help="The etcd host (a name from the cluster file).",

@@ -98,14 +98,15 @@ def certificate_fingerprint(path: Path) -> str | None:
 
 
 # The etcd CA in the tree (it signs the leaves) and, while a rotation runs, the one beside it: the new CA
-# before the leaves are re-issued from it, then the old one until the rotation ends.
-ETCD_CA = "pki/etcd/ca"
-ETCD_CA_NEXT = "pki/etcd/ca-next"
-ETCD_CA_PREVIOUS = "pki/etcd/ca-previous"
+# before the leaves are re-issued from it, then the old one until the rotation ends. Names under pki/
+# (certificates) and secrets/pki/ (keys), without the suffix.
+ETCD_CA = "etcd/ca"
+ETCD_CA_NEXT = "etcd/ca-next"
+ETCD_CA_PREVIOUS = "etcd/ca-previous"
 
 
 def tree_cas(tree: Path) -> RecordedCas:
-    rotation = next((found for found in (certificate_fingerprint(tree / f"{base}.crt")
-                                         for base in (ETCD_CA_NEXT, ETCD_CA_PREVIOUS)) if found), None)
-    return RecordedCas(etcd=certificate_fingerprint(tree / f"{ETCD_CA}.crt"),
+    rotation = next((found for found in (certificate_fingerprint(tree / "pki" / f"{name}.crt")
+                                         for name in (ETCD_CA_NEXT, ETCD_CA_PREVIOUS)) if found), None)
+    return RecordedCas(etcd=certificate_fingerprint(tree / "pki" / f"{ETCD_CA}.crt"),
                        kubernetes=certificate_fingerprint(tree / "pki/kubernetes/ca.crt"), etcd_rotation=rotation)

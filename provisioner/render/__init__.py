@@ -37,7 +37,7 @@ from provisioner.render.loadbalancer import (
     keepalived_config,
 )
 from provisioner.render.pki import PkiMember, ensure_pki
-from provisioner.render.placement import placements
+from provisioner.render.placement import etcd_trust_source, placements
 from provisioner.render.secrets import (
     ENCRYPTION_CONFIG,
     ENCRYPTION_KEY,
@@ -141,6 +141,7 @@ def build_tree(topology: Topology, out: Path, auth_pass: str | None) -> Tree:
     check_script = keepalived_check_script(topology) if balancing else ""
     haproxy = haproxy_config(topology) if balancing else ""
     kubernetes_ca_hash = ca_cert_hash(pki_folders(out).certificates / "kubernetes" / "ca.crt")
+    etcd_trust = etcd_trust_source(out)
     for host in topology.hosts:
         folder = f"hosts/{host.name}"
         roles = topology.roles_of(host)
@@ -157,7 +158,8 @@ def build_tree(topology: Topology, out: Path, auth_pass: str | None) -> Tree:
             tree.add(f"{folder}/check_haproxy.sh", check_script, mode=0o755)
         if roles & {"control_plane", "worker"}:
             tree.add(f"{folder}/kubeadm.yaml", to_yaml_documents(kubeadm_documents(topology, host, kubernetes_ca_hash)))
-        tree.add(f"{folder}/files.yml", to_yaml({"files": [p.as_dict() for p in placements(topology, host)]}))
+        files = [placement.as_dict() for placement in placements(topology, host, etcd_trust)]
+        tree.add(f"{folder}/files.yml", to_yaml({"files": files}))
     return tree
 
 

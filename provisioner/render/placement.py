@@ -9,6 +9,7 @@ an old key.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from provisioner import hostpaths as hp
 from provisioner.cluster.model import Host
@@ -44,12 +45,17 @@ def _without_suffix(path: str) -> str:
     return path.rsplit(".", 1)[0]
 
 
-def _etcd_member(host: Host) -> list[Placement]:
+# The file every host trusts etcd with: the etcd CA, or while a CA rotation runs the bundle it prepared.
+ETCD_TRUST = "pki/etcd/ca.crt"
+ETCD_TRUST_DURING_ROTATION = "pki/etcd/ca-bundle.crt"
+
+
+def _etcd_member(host: Host, etcd_trust: str) -> list[Placement]:
     own = f"etcd/members/{host.name}"
     return [
         Placement(f"hosts/{host.name}/etcd.conf.yml", hp.ETCD_CONFIG, "root", "etcd", "0640", False, "etcd"),
         Placement(f"hosts/{host.name}/etcd.service", hp.ETCD_UNIT, "root", "root", "0644", False, "etcd"),
-        Placement("pki/etcd/ca.crt", hp.ETCD_CA, "etcd", "etcd", "0644", False, "etcd"),
+        Placement(etcd_trust, hp.ETCD_CA, "etcd", "etcd", "0644", False, "etcd"),
         *_pair(f"{own}/server", _without_suffix(hp.ETCD_SERVER_CERT), "etcd", "etcd"),
         *_pair(f"{own}/peer", _without_suffix(hp.ETCD_PEER_CERT), "etcd", "etcd"),
         *_pair("etcd/healthcheck-client", _without_suffix(hp.ETCD_HEALTHCHECK_CERT), "root", ""),
@@ -67,10 +73,10 @@ def _etcd_backup(host: Host) -> list[Placement]:
     ]
 
 
-def _control_plane(host: Host) -> list[Placement]:
+def _control_plane(host: Host, etcd_trust: str) -> list[Placement]:
     kube = hp.KUBERNETES_PKI
     return [
-        Placement("pki/etcd/ca.crt", hp.KUBE_ETCD_CA, "root", "root", "0644", False, ""),
+        Placement(etcd_trust, hp.KUBE_ETCD_CA, "root", "root", "0644", False, ""),
         *_pair("etcd/apiserver-etcd-client", _without_suffix(hp.APISERVER_ETCD_CLIENT_CERT), "root", ""),
         # kubeadm signs the control-plane certificates with these CAs, so it truly needs their keys.
         *_pair("kubernetes/ca", f"{kube}/ca", "root", ""),
@@ -117,15 +123,20 @@ def _worker(host: Host) -> list[Placement]:
     return [Placement(f"hosts/{host.name}/kubeadm.yaml", hp.KUBEADM_CONFIG, "root", "root", "0600", False, "")]
 
 
-def placements(topology: Topology, host: Host) -> list[Placement]:
+def etcd_trust_source(tree: Path) -> str:
+    """The tree file the hosts trust etcd with (the rotation's bundle while there is one)."""
+    return ETCD_TRUST_DURING_ROTATION if (tree / ETCD_TRUST_DURING_ROTATION).is_file() else ETCD_TRUST
+
+
+def placements(topology: Topology, host: Host, etcd_trust: str = ETCD_TRUST) -> list[Placement]:
     roles = topology.roles_of(host)
     result: list[Placement] = []
     if "etcd" in roles:
-        result += _etcd_member(host)
+        result += _etcd_member(host, etcd_trust)
         if topology.cluster.etcd.backup is not None:
             result += _etcd_backup(host)
     if "control_plane" in roles:
-        result += _control_plane(host) + _kubernetes_cluster_files(topology)
+        result += _control_plane(host, etcd_trust) + _kubernetes_cluster_files(topology)
     if "load_balancer" in roles and topology.load_balancer_hosts:
         result += _load_balancer(host)
     if "worker" in roles and "control_plane" not in roles:

@@ -14,7 +14,9 @@ It stops when the stop file exists or after --max-seconds, whichever comes first
 
 With --endpoints-from (the control plane's kubeadm configuration), the endpoint list is the one that file
 names, read again whenever the file changes: the writer follows the control plane's configured list as an
-API server restarted with it would (moving between layouts replaces the whole list).
+API server restarted with it would (moving between layouts replaces the whole list). Likewise the CA
+bundle, certificate and key are read again when they change, for the connections opened from then on, as
+an API server restarted after each step of a CA rotation would.
 """
 
 from __future__ import annotations
@@ -137,6 +139,11 @@ class Writer:
         self.endpoints = [Endpoint(url, first.context, first.connect_timeout, first.request_timeout) for url in urls]
         self.current = 0
 
+    def use_context(self, context: ssl.SSLContext) -> None:
+        """New connections use these CAs and this certificate; open ones stay until they fail."""
+        for endpoint in self.endpoints:
+            endpoint.context = context
+
     def write_one(self) -> dict[str, Any]:
         self.seq += 1
         key, value = key_of(self.run_id, self.seq), value_of(self.run_id, self.seq)
@@ -182,12 +189,39 @@ class ConfiguredList:
         return urls
 
 
+class TlsFiles:
+    """The CA bundle, certificate and key, loaded again when one of them changes."""
+
+    def __init__(self, ca: str, cert: str, key: str) -> None:
+        self.paths = (ca, cert, key)
+        self.seen = self._stamps()
+
+    def _stamps(self) -> tuple[float, ...] | None:
+        try:
+            return tuple(os.stat(path).st_mtime for path in self.paths)
+        except OSError:
+            return None
+
+    def changed(self) -> ssl.SSLContext | None:
+        stamps = self._stamps()
+        if stamps is None or stamps == self.seen:
+            return None
+        try:
+            context = tls_context(*self.paths)
+        except (OSError, ssl.SSLError):
+            return None  # a certificate replaced before its key: tried again on the next write
+        self.seen = stamps
+        return context
+
+
 def run(writer: Writer, stop_file: str, max_seconds: float, interval: float,
-        configured: ConfiguredList | None = None) -> None:
+        configured: ConfiguredList | None = None, tls: TlsFiles | None = None) -> None:
     deadline = time.monotonic() + max_seconds
     while time.monotonic() < deadline and not os.path.exists(stop_file):
         if configured is not None and (urls := configured.changed()):
             writer.use(urls)
+        if tls is not None and (context := tls.changed()):
+            writer.use_context(context)
         started = time.monotonic()
         record = writer.write_one()
         # After a failure the next endpoint is tried at once; a steady stream is paced by the interval.
@@ -228,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(arguments.history, "a", encoding="utf-8") as out:
         writer = Writer(endpoints, arguments.run_id, out)
         configured = ConfiguredList(arguments.endpoints_from) if arguments.endpoints_from else None
-        run(writer, arguments.stop_file, arguments.max_seconds, arguments.interval, configured)
+        tls = TlsFiles(arguments.cacert, arguments.cert, arguments.key)
+        run(writer, arguments.stop_file, arguments.max_seconds, arguments.interval, configured, tls)
     for endpoint in writer.endpoints:
         endpoint.close()
     return 0

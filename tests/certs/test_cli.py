@@ -19,9 +19,51 @@ def test_renew_needs_yes_and_wrong_words_are_refused(tmp_path: Path) -> None:
     (tmp_path / "cluster.yaml").write_text(CLUSTER)
     for arguments, message in (
             (["renew", "cluster.yaml"], "re-run with --yes"),
-            (["rotate", "cluster.yaml"], "expected `certs CLUSTER.yaml` or `certs renew CLUSTER.yaml`"),
+            (["rotate", "cluster.yaml"], "expected `certs CLUSTER.yaml`, `certs renew CLUSTER.yaml` or "
+                                         "`certs rotate-ca CLUSTER.yaml`"),
             (["cluster.yaml"], "no rendered tree here")):
         result = run_cli("certs", *arguments, cwd=tmp_path)
         assert result.exit_code == 2, result.stderr
         assert result.stderr.count("error:") == 1 and message in result.stderr
     assert not (tmp_path / "build").exists()
+
+
+def built(tmp_path: Path, initialized: bool = False, install: str = "none") -> Path:
+    from provisioner.cluster.load import load_topology
+    from provisioner.cluster.record import Record, tree_cas, write_record
+    from provisioner.render import render
+
+    (tmp_path / "cluster.yaml").write_text(CLUSTER + f"kubernetes: {{install: {install}}}\n")
+    topology, _ = load_topology(tmp_path / "cluster.yaml")
+    tree = render(topology, tmp_path / "build").out
+    write_record(tree, Record(cluster="demo", layout="stacked", etcd_cluster_id="1", data_dir="/var/lib/etcd",
+                              initial_cluster="", members=(), ca=tree_cas(tree), control_plane_initialized=initialized))
+    return tree
+
+
+def snapshot_of(tree: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(tree)): path.read_bytes() for path in sorted(tree.rglob("*")) if path.is_file()}
+
+
+def test_rotate_ca_shows_the_plan_and_without_yes_changes_nothing(tmp_path: Path) -> None:
+    tree = built(tmp_path)
+    before = snapshot_of(tree)
+    result = run_cli("certs", "rotate-ca", "cluster.yaml", cwd=tmp_path)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("error:") == 1 and "re-run with --yes" in result.stderr
+    assert "1. issue a new etcd CA beside the old one" in result.stdout
+    assert "3. make every host trust the new CA only" in result.stdout
+    assert "etcd restarted one member at a time: cp1" in result.stdout
+    assert snapshot_of(tree) == before
+
+
+def test_rotate_ca_needs_a_recorded_cluster_and_refuses_an_initialised_kubeadm_control_plane(tmp_path: Path) -> None:
+    (tmp_path / "cluster.yaml").write_text(CLUSTER)
+    result = run_cli("certs", "rotate-ca", "cluster.yaml", "--yes", cwd=tmp_path)
+    assert result.exit_code == 2 and "no record of the cluster (record.yml)" in result.stderr
+    tree = built(tmp_path, initialized=True, install="kubeadm")
+    before = snapshot_of(tree)
+    result = run_cli("certs", "rotate-ca", "cluster.yaml", "--yes", cwd=tmp_path)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("error:") == 1 and "does not restart kube-apiserver" in result.stderr
+    assert snapshot_of(tree) == before

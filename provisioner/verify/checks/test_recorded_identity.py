@@ -77,5 +77,5 @@ def test_installed_cas_are_the_recorded_ones(any_host: Target, live: LiveFacts, 
            found=", ".join(wrong), hint=f"the host trusts another cluster's CA or was changed by hand; {_PLAN_HINT}")
 
 
-def _short(fingerprints: "list[str] | tuple[str, ...]") -> str:
+def _short(fingerprints: list[str] | tuple[str, ...]) -> str:
     return " + ".join(f"{fingerprint[:23]}…" for fingerprint in fingerprints)
