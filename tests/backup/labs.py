@@ -17,16 +17,17 @@ from tests.apply.labs import LabCluster, lab_for, topology_of
 SUBNET = "198.18.14"
 
 
-def backup_cluster_file(folder: Path, state_root: Path, name: str = "lc-backup", **etcd: Any) -> Path:
+def backup_cluster_file(folder: Path, state_root: Path, name: str = "lc-backup", subnet: str = SUBNET,
+                        **etcd: Any) -> Path:
     data = {
         "name": name,
         "layout": "stacked",
-        "endpoint": {"address": f"{SUBNET}.100", "load_balancer": "external"},
+        "endpoint": {"address": f"{subnet}.100", "load_balancer": "external"},
         "ssh": {"user": "root", "private_key": str(state_root / name / "id_ed25519"),
                 "known_hosts": str(state_root / name / "known_hosts")},
         "etcd": {"install": "package", **etcd},
         "kubernetes": {"install": "none"},
-        "hosts": [{"name": f"cp{n}", "address": f"{SUBNET}.{10 + n}", "roles": ["control_plane"]}
+        "hosts": [{"name": f"cp{n}", "address": f"{subnet}.{10 + n}", "roles": ["control_plane"]}
                   for n in (1, 2, 3)],
     }
     path = folder / name / "cluster.yaml"
@@ -36,13 +37,13 @@ def backup_cluster_file(folder: Path, state_root: Path, name: str = "lc-backup",
 
 
 @contextmanager
-def backup_lab(root: Path, **etcd: Any) -> Iterator[LabCluster]:
-    """Machines up and applied; torn down whatever happens."""
-    cluster_file = backup_cluster_file(root / "clusters", root / "labs", **etcd)
+def backup_lab(root: Path, name: str = "lc-backup", subnet: str = SUBNET, **etcd: Any) -> Iterator[LabCluster]:
+    """Machines up and applied; torn down whatever happens. Other tests name their own lab and /24."""
+    cluster_file = backup_cluster_file(root / "clusters", root / "labs", name, subnet, **etcd)
     lab = lab_for(topology_of(cluster_file), root / "labs")
     try:
         lab.up()
-        cluster = LabCluster("lc-backup", cluster_file, lab, root / "build", {})
+        cluster = LabCluster(name, cluster_file, lab, root / "build", {})
         cluster.reload()
         result = cluster.apply()
         assert result.exit_code == 0, result.stdout + result.stderr

@@ -1,0 +1,146 @@
+"""`certs rotate-ca` on a real three-member lab (ca-rotate, 198.18.25.0/24, one lab for the module), under
+the workload: a writer on cp1 writing through all three steps, every acknowledged write read back from
+every member. Stopped after step 1 (`--one-step`) it shows the bundle on every host and verify passes with
+the record naming both CAs; run again it resumes at step 2. Afterwards, checked with openssl and etcdctl on
+the hosts: a client certificate signed by the old CA is refused by every member and verifies against no
+trust file, while the new health-check certificate is accepted; verify and `certs` pass."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provisioner.cluster.record import certificate_fingerprint, read_record
+from provisioner.providers.lab import lab_prerequisites_problems
+from provisioner.render.pki import store
+from provisioner.render.pki.issue import LeafProfile, issue_leaf
+from provisioner.workload import Workload
+from provisioner.workload.checker import check_history
+from tests.apply.labs import LabCluster, topology_of
+from tests.backup.labs import backup_lab
+from tests.conftest import CliResult, run_cli
+
+PROBLEMS = lab_prerequisites_problems()
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(PROBLEMS), reason="lab cannot run here: " + "; ".join(PROBLEMS)),
+]
+
+NAME, SUBNET = "ca-rotate", "198.18.25"
+MEMBERS = {f"cp{n}": f"{SUBNET}.{10 + n}" for n in (1, 2, 3)}
+ETCDCTL = "ETCDCTL_API=3 etcdctl --dial-timeout=3s --command-timeout=5s"
+TRUST_FILES = ("/etc/etcd/pki/ca.crt", "/etc/kubernetes/pki/etcd/ca.crt")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
+    with backup_lab(tmp_path_factory.mktemp("rotate"), name=NAME, subnet=SUBNET) as labbed:
+        yield labbed
+
+
+def rotate_ca(cluster: LabCluster, *words: str) -> CliResult:
+    return run_cli("certs", "rotate-ca", str(cluster.cluster_file), "--build", str(cluster.out), *words)
+
+
+def verify(cluster: LabCluster) -> CliResult:
+    return run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out))
+
+
+def place_old_client(cluster: LabCluster) -> None:
+    """A client certificate the old CA signs, on every host as /root/old-client.{crt,key}."""
+    ca = store.read_pair(cluster.out / "pki" / "etcd" / "ca", required=True)
+    assert ca is not None
+    pair = issue_leaf(LeafProfile("old-client", "old-ca-client"), ca, "ecdsa-p256", datetime.now(UTC))
+    certificate = pair.certificate.public_bytes(Encoding.PEM).decode()
+    key = store.key_pem(pair.key).decode()
+    for host in MEMBERS:
+        cluster.ssh(host, f"umask 077; printf %s {shlex.quote(certificate)} > /root/old-client.crt; "
+                          f"printf %s {shlex.quote(key)} > /root/old-client.key")
+
+
+def certificates_in(cluster: LabCluster, host: str, path: str) -> int:
+    return int(cluster.ssh(host, f"grep -c 'BEGIN CERTIFICATE' {path}").stdout.strip())
+
+
+def health_with(cluster: LabCluster, host: str, cert: str, key: str) -> bool:
+    command = (f"{ETCDCTL} --cacert /etc/etcd/pki/ca.crt --cert {cert} --key {key} "
+               f"--endpoints https://{MEMBERS[host]}:2379 endpoint health")
+    return cluster.ssh(host, command, check=False).returncode == 0
+
+
+def test_without_yes_the_plan_is_shown_and_nothing_changes(cluster: LabCluster) -> None:
+    before = cluster.ssh("cp1", "sha256sum /etc/etcd/pki/ca.crt /etc/etcd/pki/server.crt").stdout
+    result = rotate_ca(cluster)
+    assert result.exit_code == 2 and "re-run with --yes" in result.stderr, result.stdout + result.stderr
+    assert "1. issue a new etcd CA beside the old one" in result.stdout
+    assert not (cluster.out / "pki" / "etcd" / "ca-rotation.yml").exists()
+    assert not (cluster.out / "pki" / "etcd" / "ca-next.crt").exists()
+    assert cluster.ssh("cp1", "sha256sum /etc/etcd/pki/ca.crt /etc/etcd/pki/server.crt").stdout == before
+
+
+def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_is_trusted_nowhere(
+        cluster: LabCluster) -> None:
+    tree = cluster.out
+    old_ca = certificate_fingerprint(tree / "pki" / "etcd" / "ca.crt")
+    place_old_client(cluster)
+    with Workload(topology_of(cluster.cluster_file), tree, writer_host="cp1", probe=False,
+                  max_seconds=900) as workload:
+        workload.start()
+        workload.wait_for_acknowledged(50, timeout=60)
+        started = time.monotonic()
+        first = rotate_ca(cluster, "--yes", "--one-step")
+        assert first.exit_code == 0, first.stdout + first.stderr
+        first_took = time.monotonic() - started
+        assert "step 1 rolled out; stopped there (--one-step)" in first.stdout
+        assert f"{NAME}-before-ca-rotation-" in first.stdout
+        progress = yaml.safe_load((tree / "pki" / "etcd" / "ca-rotation.yml").read_text())
+        assert (progress["step"], progress["rolled_out"], progress["old_ca"]) == ("trust-both", True, old_ca)
+        for host in MEMBERS:  # every trust file holds the old and the new CA; the leaves are still the old CA's
+            assert all(certificates_in(cluster, host, path) == 2 for path in TRUST_FILES), host
+            assert health_with(cluster, host, "/root/old-client.crt", "/root/old-client.key"), host
+        middle = verify(cluster)
+        assert middle.exit_code == 0, middle.stdout + middle.stderr
+
+        started = time.monotonic()
+        rest = rotate_ca(cluster, "--yes")
+        rest_took = time.monotonic() - started
+        assert rest.exit_code == 0, rest.stdout + rest.stderr
+        assert "2. re-issue every etcd leaf" in rest.stdout and "1. issue a new etcd CA" not in rest.stdout
+        assert "CA rotation done; the old CA (certificate and key) is kept in" in rest.stdout
+        time.sleep(1)
+        attempts = workload.stop()
+        reads = workload.read_back({name: f"https://{address}:2379" for name, address in MEMBERS.items()})
+        workload.remove_keys()
+    report = check_history(attempts, reads)
+    print(f"CA rotation of 3 members under the workload: step 1 {first_took:.1f} s, steps 2 and 3 "
+          f"{rest_took:.1f} s; " + "; ".join(report.lines()[:3]))
+    assert report.ok and report.acknowledged > 100, "\n".join(report.lines())
+    assert not report.lost
+
+    new_ca = certificate_fingerprint(tree / "pki" / "etcd" / "ca.crt")
+    assert new_ca and new_ca != old_ca
+    retired = list((tree / "pki" / "etcd" / "retired").glob("ca-*.crt"))
+    assert [certificate_fingerprint(path) for path in retired] == [old_ca]
+    assert str(retired[0].with_suffix("")) in rest.stdout.replace("\n", "")
+    assert not (tree / "pki" / "etcd" / "ca-rotation.yml").exists()
+    record = read_record(tree)
+    assert record is not None and (record.ca.etcd, record.ca.etcd_rotation) == (new_ca, None)
+    for host in MEMBERS:
+        assert cluster.ssh(host, "cat /var/lib/provisioner/record.yml").stdout == record.to_yaml(), host
+        for path in TRUST_FILES:
+            assert certificates_in(cluster, host, path) == 1, (host, path)
+            refused = cluster.ssh(host, f"openssl verify -CAfile {path} /root/old-client.crt", check=False)
+            assert refused.returncode != 0, (host, path, refused.stdout)
+        assert not health_with(cluster, host, "/root/old-client.crt", "/root/old-client.key"), host
+        assert health_with(cluster, host, "/etc/etcd/pki/healthcheck-client.crt",
+                           "/etc/etcd/pki/healthcheck-client.key"), host
+    after = verify(cluster)
+    assert after.exit_code == 0, after.stdout + after.stderr
+    listed = run_cli("certs", str(cluster.cluster_file), "--build", str(tree))
+    assert listed.exit_code == 0, listed.stdout + listed.stderr
