@@ -4,6 +4,7 @@ the rendered PKI and a real TCP listener: what they record is what happened, thr
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from provisioner.workload import check_history, key_of, parse_attempts, parse_probes, value_of, writer
 from provisioner.workload import prober as prober_script
@@ -130,6 +132,46 @@ def test_the_writer_follows_the_endpoint_list_its_kubeadm_configuration_names(et
     assert while_refusing and all(a.outcome == "failed" for a in while_refusing)
     assert all(a.sent > switched for a in while_refusing)
     assert attempts[-1].endpoint == etcd.url and attempts[-1].acknowledged
+
+
+def test_the_writer_reads_its_ca_again_when_it_changes_for_the_connections_it_opens(etcd: LocalEtcd,
+                                                                                   tmp_path: Path) -> None:
+    """As an API server restarted after a step of a CA rotation: a CA that does not sign etcd's certificate
+    makes the next connection fail the handshake; the right one back, writes resume."""
+    from datetime import UTC, datetime
+
+    from provisioner.render.pki.issue import issue_ca
+
+    client = etcd.apiserver_client
+    trusted = tmp_path / "ca.crt"
+    shutil.copy(client.ca, trusted)
+    process = subprocess.Popen([
+        PYTHON, writer.__file__, "--run-id=reload", f"--endpoint={etcd.url}", f"--cacert={trusted}",
+        f"--cert={client.cert}", f"--key={client.key}", f"--history={tmp_path / 'history.jsonl'}",
+        f"--stop-file={tmp_path / 'stop'}", "--max-seconds=60"])
+    try:
+        wait_for(tmp_path, 20)
+        foreign = issue_ca("foreign", "ecdsa-p256", datetime.now(UTC)).certificate
+        trusted.write_bytes(foreign.public_bytes(Encoding.PEM))
+        changed = time.time()
+        os.utime(trusted, (changed + 1, changed + 1))
+        time.sleep(0.5)
+        etcd.kill()  # the kept-alive connection ends; the next one is opened with the foreign CA
+        etcd.start()
+        etcd.wait_healthy()
+        time.sleep(1.5)
+        shutil.copy(client.ca, trusted)
+        os.utime(trusted, (changed + 2, changed + 2))
+        restored = time.time()
+        wait_for(tmp_path, acknowledged(tmp_path) + 20)
+        (tmp_path / "stop").touch()
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+    attempts = parse_attempts((tmp_path / "history.jsonl").read_text().splitlines(keepends=True))
+    refused = [a for a in attempts if "TLS handshake" in a.error and "CERTIFICATE_VERIFY_FAILED" in a.error]
+    assert refused and all(a.outcome == "failed" and changed < a.sent < restored + 0.5 for a in refused)
+    assert attempts[-1].acknowledged and attempts[-1].sent > restored
 
 
 def test_the_endpoints_of_a_rendered_kubeadm_configuration_are_read_in_order() -> None:
