@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from provisioner.workload import check_history, key_of, parse_attempts, parse_probes, value_of, writer
+from provisioner.workload import Attempt, check_history, key_of, parse_attempts, parse_probes, value_of, writer
 from provisioner.workload import prober as prober_script
 from provisioner.workload import readback as readback_script
 from tests.local_etcd import LocalEtcd, free_port, needs
@@ -52,6 +52,13 @@ def acknowledged(folder: Path) -> int:
     return history.read_text().count('"outcome":"ok"') if history.exists() else 0
 
 
+def stop_writer(process: subprocess.Popen[bytes], folder: Path) -> list[Attempt]:
+    """Stops the writer through its stop file and returns every attempt it recorded."""
+    (folder / "stop").touch()
+    assert process.wait(timeout=10) == 0
+    return parse_attempts((folder / "history.jsonl").read_text().splitlines(keepends=True))
+
+
 def wait_for(folder: Path, count: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while acknowledged(folder) < count:
@@ -71,11 +78,9 @@ def test_the_writer_fails_over_rides_out_a_crash_and_loses_nothing(etcd: LocalEt
         restarted = time.time()
         etcd.wait_healthy()
         wait_for(tmp_path, acknowledged(tmp_path) + 30)
-        (tmp_path / "stop").touch()
-        assert process.wait(timeout=10) == 0
+        attempts = stop_writer(process, tmp_path)
     finally:
         process.kill()
-    attempts = parse_attempts((tmp_path / "history.jsonl").read_text().splitlines(keepends=True))
 
     first, second = attempts[0], attempts[1]
     assert (first.outcome, first.endpoint, first.revision) == ("failed", refusing, None)
@@ -121,11 +126,9 @@ def test_the_writer_follows_the_endpoint_list_its_kubeadm_configuration_names(et
         configuration.write_text(kubeadm_configuration([etcd.url]))
         os.utime(configuration, (switched + 2, switched + 2))
         wait_for(tmp_path, acknowledged(tmp_path) + 20)
-        (tmp_path / "stop").touch()
-        assert process.wait(timeout=10) == 0
+        attempts = stop_writer(process, tmp_path)
     finally:
         process.kill()
-    attempts = parse_attempts((tmp_path / "history.jsonl").read_text().splitlines(keepends=True))
     # The list on the command line is never used while the file names one; the file's changes are.
     assert attempts[0].endpoint == etcd.url and attempts[0].acknowledged
     while_refusing = [a for a in attempts if a.endpoint == refusing]
@@ -164,11 +167,9 @@ def test_the_writer_reads_its_ca_again_when_it_changes_for_the_connections_it_op
         os.utime(trusted, (changed + 2, changed + 2))
         restored = time.time()
         wait_for(tmp_path, acknowledged(tmp_path) + 20)
-        (tmp_path / "stop").touch()
-        assert process.wait(timeout=10) == 0
+        attempts = stop_writer(process, tmp_path)
     finally:
         process.kill()
-    attempts = parse_attempts((tmp_path / "history.jsonl").read_text().splitlines(keepends=True))
     refused = [a for a in attempts if "TLS handshake" in a.error and "CERTIFICATE_VERIFY_FAILED" in a.error]
     assert refused and all(a.outcome == "failed" and changed < a.sent < restored + 0.5 for a in refused)
     assert attempts[-1].acknowledged and attempts[-1].sent > restored
