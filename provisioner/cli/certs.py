@@ -110,7 +110,7 @@ def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool
     from provisioner.backup.snapshot import default_snapshot_path
     from provisioner.certs import rotate
     from provisioner.certs.rotation import STEPS, Finish, Prepare, next_action, plan_lines
-    from provisioner.cli.etcd import member_targets, rewrite_record, snapshot_here
+    from provisioner.cli.etcd import all_targets, member_targets, rewrite_record, snapshot_here
     from provisioner.cluster.record import read_record
     from provisioner.render import default_output
 
@@ -152,7 +152,7 @@ def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool
         output.out.print(f"[bold]step {number} of {len(STEPS)}[/]: rolling out ({escape(action.step)})")
         recap = Recap.for_hosts(host.name for host in topology.hosts)
         try:
-            apply_cluster(topology, tree, display, recap)
+            apply_cluster(topology, tree, all_targets(topology, tree), display, recap)
         finally:
             display.recap(recap)
         state = rotate.write_state(tree, state.model_copy(update={"rolled_out": True}))
