@@ -29,6 +29,7 @@ from provisioner.cluster.record import (
 )
 from provisioner.cluster.topology import Topology
 from provisioner.errors import ProvisionerError, UsageError
+from provisioner.render import render
 from provisioner.render.pki import PkiFolders, store
 from provisioner.render.pki.issue import Pair, issue_ca
 from provisioner.render.placement import ETCD_TRUST_DURING_ROTATION
@@ -106,9 +107,10 @@ def _write_bundle(tree: Path, step: StepName) -> None:
     write_atomically(tree / ETCD_TRUST_DURING_ROTATION, pem, 0o644)
 
 
-def finish(tree: Path, state: RotationState) -> tuple[Path, Path]:
-    """Moves the old CA aside (never deleted), ends the bundle and records the new CA alone; returns where
-    the old CA's certificate and key are now."""
+def finish(tree: Path, topology: Topology, state: RotationState) -> tuple[Path, Path]:
+    """Moves the old CA aside (never deleted), ends the bundle (the tree is rendered again, so the hosts'
+    file lists name ca.crt, which holds the bytes the bundle held) and records the new CA alone; returns
+    where the old CA's certificate and key are now."""
     folders = pki_folders(tree)
     retired = folders.pair(f"{RETIRED}/ca-{state.old_ca.removeprefix('sha256:')[:16]}")
     for folder in (folders.certificates, folders.keys):
@@ -117,6 +119,7 @@ def finish(tree: Path, state: RotationState) -> tuple[Path, Path]:
         if previous.exists():
             os.replace(previous, aside)
     (tree / ETCD_TRUST_DURING_ROTATION).unlink(missing_ok=True)
+    render(topology, tree)
     record_tree_cas(tree)
     return retired
 

@@ -138,7 +138,7 @@ def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool
         action = next_action(state)
         if isinstance(action, Finish):
             assert state is not None
-            certificate, key = rotate.finish(tree, state)
+            certificate, key = rotate.finish(tree, topology, state)
             rewrite_record(topology, tree, "the etcd CA rotation ended: the new CA alone is recorded")
             rotate.end(tree)
             output.out.print(f"CA rotation done; the old CA is kept in {escape(str(certificate))} and its key in "

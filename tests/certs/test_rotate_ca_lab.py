@@ -20,6 +20,7 @@ from provisioner.cluster.record import certificate_fingerprint, read_record
 from provisioner.providers.lab import lab_prerequisites_problems
 from provisioner.render.pki import store
 from provisioner.render.pki.issue import LeafProfile, issue_leaf
+from provisioner.render.secrets import pki_folders
 from provisioner.workload import Workload
 from provisioner.workload.checker import check_history
 from tests.apply.labs import LabCluster, topology_of
@@ -54,7 +55,7 @@ def verify(cluster: LabCluster) -> CliResult:
 
 def place_old_client(cluster: LabCluster) -> None:
     """A client certificate the old CA signs, on every host as /root/old-client.{crt,key}."""
-    ca = store.read_pair(cluster.out / "pki" / "etcd" / "ca", required=True)
+    ca = store.read_pair(*pki_folders(cluster.out).pair("etcd/ca"), required=True)
     assert ca is not None
     pair = issue_leaf(LeafProfile("old-client", "old-ca-client"), ca, "ecdsa-p256", datetime.now(UTC))
     certificate = pair.certificate.public_bytes(Encoding.PEM).decode()
@@ -112,7 +113,7 @@ def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_i
         rest_took = time.monotonic() - started
         assert rest.exit_code == 0, rest.stdout + rest.stderr
         assert "2. re-issue every etcd leaf" in rest.stdout and "1. issue a new etcd CA" not in rest.stdout
-        assert "CA rotation done; the old CA (certificate and key) is kept in" in rest.stdout
+        assert "CA rotation done; the old CA is kept in" in rest.stdout
         time.sleep(1)
         attempts = workload.stop()
         reads = workload.read_back({name: f"https://{address}:2379" for name, address in MEMBERS.items()})
@@ -127,7 +128,9 @@ def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_i
     assert new_ca and new_ca != old_ca
     retired = list((tree / "pki" / "etcd" / "retired").glob("ca-*.crt"))
     assert [certificate_fingerprint(path) for path in retired] == [old_ca]
-    assert str(retired[0].with_suffix("")) in rest.stdout.replace("\n", "")
+    key = tree / "secrets" / "pki" / "etcd" / "retired" / retired[0].with_suffix(".key").name
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert str(retired[0]) in rest.stdout.replace("\n", "") and str(key) in rest.stdout.replace("\n", "")
     assert not (tree / "pki" / "etcd" / "ca-rotation.yml").exists()
     record = read_record(tree)
     assert record is not None and (record.ca.etcd, record.ca.etcd_rotation) == (new_ca, None)
