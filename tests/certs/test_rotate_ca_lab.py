@@ -7,10 +7,12 @@ trust file, while the new health-check certificate is accepted; verify and `cert
 
 from __future__ import annotations
 
+import json
 import shlex
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -86,7 +88,7 @@ def test_without_yes_the_plan_is_shown_and_nothing_changes(cluster: LabCluster) 
 
 
 def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_is_trusted_nowhere(
-        cluster: LabCluster) -> None:
+        cluster: LabCluster, tmp_path: Path) -> None:
     tree = cluster.out
     old_ca = certificate_fingerprint(tree / "pki" / "etcd" / "ca.crt")
     place_old_client(cluster)
@@ -105,8 +107,17 @@ def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_i
         for host in MEMBERS:  # every trust file holds the old and the new CA; the leaves are still the old CA's
             assert all(certificates_in(cluster, host, path) == 2 for path in TRUST_FILES), host
             assert health_with(cluster, host, "/root/old-client.crt", "/root/old-client.key"), host
-        middle = verify(cluster)
-        assert middle.exit_code == 0, middle.stdout + middle.stderr
+        # Mid-way, with the writer still writing: the members' revisions can differ by the write in flight,
+        # so the one cross-member hash comparison may race it; every other check, the CAs first, passes.
+        report = tmp_path / "middle.json"
+        middle = run_cli("verify", str(cluster.cluster_file), "--out", str(tree), "--json", str(report))
+        written = json.loads(report.read_text())
+        checks = written["checks"]
+        failed = {check["check"] for check in checks if check["outcome"] in ("failed", "error")}
+        assert not written["problems"], middle.stdout
+        assert failed <= {"same_revision_and_hash_on_every_member"}, middle.stdout
+        assert {check["host"] for check in checks if check["check"] == "installed_cas_are_the_recorded_ones"
+                and check["outcome"] == "passed"} == set(MEMBERS), middle.stdout
 
         started = time.monotonic()
         rest = rotate_ca(cluster, "--yes")
