@@ -167,3 +167,11 @@ def test_certificate_reader_gives_ip_sans_and_expiry() -> None:
     assert facts.names("10.0.0.1") and not facts.names("10.0.0.2")
     assert facts.dns_names == {"etcd1"} and facts.not_after == not_after
     assert round(facts.days_left(datetime.datetime(2029, 12, 2, tzinfo=datetime.UTC))) == 30
+
+
+def test_a_member_is_behind_only_while_below_what_another_had_a_moment_before() -> None:
+    earlier = {"cp1": 120, "cp2": 118, "cp3": 120}
+    # Writes went on: cp2 is past 120 although cp1 is further still: nobody lags.
+    assert etcdctl.behind(earlier, {"cp1": 131, "cp2": 121, "cp3": 130}) == {}
+    assert etcdctl.behind(earlier, {"cp1": 131, "cp2": 118, "cp3": 130}) == {"cp2": 118}
+    assert etcdctl.behind({}, {"cp1": 1}) == {}

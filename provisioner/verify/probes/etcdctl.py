@@ -77,6 +77,14 @@ def health(text: str) -> dict[str, tuple[bool, str]]:
     return {entry["endpoint"]: (bool(entry.get("health")), entry.get("error", "")) for entry in _json(text) or []}
 
 
+def behind(earlier: dict[str, int], later: dict[str, int]) -> dict[str, int]:
+    """Members (name: revision) whose revision read `later` is still below the highest one read `earlier`.
+    While clients write, members read a moment apart rarely show one revision; a healthy follower has
+    caught up with what any member had a moment before, a lagging one has not."""
+    reached = max(earlier.values(), default=0)
+    return {name: revision for name, revision in sorted(later.items()) if revision < reached}
+
+
 def first_error(stderr: str) -> str:
     """The line of etcdctl's stderr an operator needs: its own message, not the gRPC retry log."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.lstrip().startswith("{")]
