@@ -98,9 +98,9 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upgrade]:
 
 def etcd_version(address: str, tree: Path) -> dict[str, str] | None:
     """GET /version of one member ({"etcdserver": ..., "etcdcluster": ...}), None when it refuses or fails."""
-    pki = tree / "pki" / "etcd"
+    pki, keys = tree / "pki" / "etcd", tree / "secrets" / "pki" / "etcd"
     context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
-    context.load_cert_chain(str(pki / "healthcheck-client.crt"), str(pki / "healthcheck-client.key"))
+    context.load_cert_chain(str(pki / "healthcheck-client.crt"), str(keys / "healthcheck-client.key"))
     connection = http.client.HTTPSConnection(address, 2379, context=context, timeout=1)
     try:
         connection.request("GET", "/version")
