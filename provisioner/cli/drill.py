@@ -88,7 +88,7 @@ def _prepare(topology: Topology, out: Path | None, names: list[str] | None, lab:
 
 def _control(topology: Topology, tree: Path, lab: bool, disrupt_servers: bool, list_only: bool) -> HostControl:
     from provisioner.drill.faults import LabControl, ServerControl, VagrantControl
-    from provisioner.providers import ssh_targets
+    from provisioner.providers import VagrantProvider, ssh_targets
     from provisioner.providers.lab import lab_for
     from provisioner.providers.vagrant import SETTINGS_FILE
 
@@ -96,7 +96,7 @@ def _control(topology: Topology, tree: Path, lab: bool, disrupt_servers: bool, l
     if lab:
         return LabControl(targets, lab_for(topology))
     if (tree / SETTINGS_FILE).is_file():
-        return VagrantControl(targets, tree)
+        return VagrantControl(targets, VagrantProvider(topology, tree))
     if not (disrupt_servers or list_only):
         raise UsageError(f"{topology.source}: a drill disrupts the servers it runs on (etcd members are killed, "
                          "stopped and frozen; haproxy is stopped): pass --disrupt-servers to allow it, or --lab "

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from pathlib import Path
 
 from provisioner.drill.remote import parallel
 from provisioner.drill.scenarios import ALL_CAPABILITIES, Capability, Fault
-from provisioner.errors import StepFailed, UsageError
-from provisioner.providers import SshTarget
+from provisioner.errors import UsageError
+from provisioner.providers import SshTarget, VagrantProvider
 from provisioner.reach.remote import run_on
 
 _PROCESS_FAULTS = {
@@ -94,25 +92,19 @@ class LabControl(HostControl):
 class VagrantControl(HostControl):
     capabilities = frozenset({"process", "power"})
 
-    def __init__(self, targets: dict[str, SshTarget], vagrant_dir: Path) -> None:
+    def __init__(self, targets: dict[str, SshTarget], vms: VagrantProvider) -> None:
         super().__init__(targets)
-        self.vagrant_dir = vagrant_dir
-
-    def _vagrant(self, *arguments: str, step: str, host: str) -> None:
-        completed = subprocess.run(["vagrant", *arguments], cwd=self.vagrant_dir, capture_output=True, text=True,
-                                   check=False, timeout=900)
-        if completed.returncode != 0:
-            said = (completed.stderr or completed.stdout).strip().splitlines()
-            raise StepFailed(step, host, said[-1] if said else f"vagrant exit status {completed.returncode}")
+        self.vms = vms
 
     def power_off(self, host: str) -> None:
-        self._vagrant("halt", "--force", host, step="Power the VM off", host=host)
+        self.vms.power_off(host)
 
     def power_on(self, host: str) -> None:
-        self._vagrant("up", host, step="Power the VM on", host=host)
+        # Everything watching the cluster shares `targets`: it reaches the VM where it answers now.
+        self.targets[host] = self.vms.power_on(host)
 
     def describe(self) -> str:
-        return "Vagrant VMs: power off = vagrant halt --force"
+        return f"Vagrant VMs ({self.vms.provider}): power off = vagrant halt --force, power on = vagrant up"
 
 
 def inject(fault: Fault, hosts: list[str], control: HostControl, healing: contextlib.ExitStack) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import yaml
 
 from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Connection, Topology
+from provisioner.drill.faults import VagrantControl
 from provisioner.errors import StepFailed, UsageError
 from provisioner.providers import SshTarget, VagrantProvider, ssh_targets
 from provisioner.providers.vagrant import KNOWN_HOSTS_FILE, SETTINGS_FILE, VM_SSH_TIMEOUT_SECONDS, parse_ssh_config
@@ -190,6 +192,41 @@ def test_a_vm_missing_from_ssh_config_is_named(fake_vagrant: Path, tmp_path: Pat
     with pytest.raises(StepFailed) as failure:
         _provider(tmp_path / "build").up()
     assert failure.value.host == "cp3"
+
+
+def test_a_vm_powered_on_again_is_reached_where_it_answers_now(fake_vagrant: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A drill's power-off and power-on: `halt --force`, then `up` of that VM alone, whose new DHCP
+    address replaces the recorded one (in the drill's shared targets too) while the others stay."""
+    out = tmp_path / "build"
+    provider = _provider(out)
+    targets = _by_host(provider.up())
+    control = VagrantControl(dict(targets), provider)
+    moved = tmp_path / "moved.ssh-config"
+    moved.write_text((FIXTURES / "libvirt.ssh-config").read_text().replace("192.168.121.212", "192.168.121.77"))
+    monkeypatch.setenv("FAKE_VAGRANT_SSH_CONFIG", str(moved))
+    fake_vagrant.write_text("")
+
+    control.power_off("cp2")
+    control.power_on("cp2")
+
+    calls = [json.loads(line) for line in fake_vagrant.read_text().splitlines()]
+    assert [call["args"] for call in calls] == [["halt", "--force", "cp2"], ["up", "--provider", "libvirt", "cp2"],
+                                                ["ssh-config", "cp2"]]
+    assert {call["provider"] for call in calls} == {"libvirt"} and {call["cwd"] for call in calls} == {str(out)}
+    assert control.targets["cp2"].address == "192.168.121.77"
+    assert {host: target.address for host, target in _by_host(ssh_targets(_topology(), out)).items()} == {
+        "cp1": "192.168.121.47", "cp2": "192.168.121.77", "cp3": "192.168.121.9"}
+    assert control.targets["cp1"] == targets["cp1"]
+
+    monkeypatch.setenv("FAKE_VAGRANT_FAIL", "halt")
+    with pytest.raises(StepFailed) as failure:
+        control.power_off("cp3")
+    assert failure.value.host == "cp3" and failure.value.step == "vagrant halt"
+
+
+def _by_host(targets: list[SshTarget]) -> dict[str, SshTarget]:
+    return {target.host: target for target in targets}
 
 
 @pytest.mark.parametrize("command", ["up", "down"])

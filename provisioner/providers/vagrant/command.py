@@ -45,11 +45,12 @@ class Vagrant:
             raise StepFailed(f"vagrant {arguments[0]}", None,
                              f"exit status {completed.returncode} (vagrant's output is above)")
 
-    def output(self, *arguments: str) -> str:
+    def output(self, *arguments: str, host: str | None = None) -> str:
+        """Runs with its output captured; a failure names `host` when the command was about one VM."""
         completed = subprocess.run([self.binary, *arguments], cwd=self.folder, env=self._environment(),
                                    check=False, capture_output=True, text=True)
         if completed.returncode != 0:
             lines = [line.strip() for line in completed.stderr.splitlines() if line.strip()]
             detail = " ".join(lines[:3]) if lines else f"exit status {completed.returncode}"
-            raise StepFailed(f"vagrant {arguments[0]}", None, detail)
+            raise StepFailed(f"vagrant {arguments[0]}", host, detail)
         return completed.stdout

@@ -60,6 +60,21 @@ class VagrantProvider(Provider):
         progress(f"SSH settings written to {self.out / SETTINGS_FILE}")
         return self.targets()
 
+    def power_off(self, name: str) -> None:
+        """Stops the VM at once, as if its plug were pulled (`vagrant halt --force`: no orderly shutdown)."""
+        self._vagrant().output("halt", "--force", name, host=name)
+
+    def power_on(self, name: str) -> SshTarget:
+        """Boots a halted VM again and records where SSH reaches it now: its management address comes
+        from DHCP and is not promised to be the one recorded when it was first brought up."""
+        vagrant = self._vagrant()
+        vagrant.output("up", "--provider", self.provider, name, host=name)
+        machines = parse_ssh_config(vagrant.output("ssh-config", name, host=name))
+        if name not in machines:
+            raise StepFailed("read vagrant ssh-config", name, "no Host block for this VM")
+        record_machines(self.out, self.provider, {name: machines[name]}, keep_others=True)
+        return next(target for target in self.targets() if target.host == name)
+
     def down(self, progress: Progress = quiet) -> None:
         if (self.out / VAGRANTFILE).is_file():
             progress(f"Destroying the VMs of {self.out / VAGRANTFILE}")

@@ -69,11 +69,13 @@ def read_recorded(out: Path) -> Recorded | None:
                          "run `provisioner vagrant up` again to rewrite it") from None
 
 
-def record_machines(out: Path, provider: str, machines: dict[str, MachineSsh]) -> Recorded:
-    """Writes the settings for `machines`, keeping host keys only of VMs that are still the same VM."""
+def record_machines(out: Path, provider: str, machines: dict[str, MachineSsh], *,
+                    keep_others: bool = False) -> Recorded:
+    """Writes the settings for `machines`, keeping host keys only of VMs that are still the same VM.
+    `keep_others` keeps the recorded settings of VMs not in `machines` (one VM booted again)."""
     previous = read_recorded(out)
     known_hosts = out / KNOWN_HOSTS_FILE
-    hosts: dict[str, RecordedHost] = {}
+    hosts: dict[str, RecordedHost] = dict(previous.hosts) if keep_others and previous else {}
     for name, machine in machines.items():
         entry = RecordedHost(
             machine_id=_machine_id(out, provider, name),
