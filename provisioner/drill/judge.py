@@ -61,6 +61,20 @@ class Observed:
     conflicting_leader_rounds: int = 0
 
 
+def measured(observed: Observed) -> str:
+    """What was measured, in one line of words: the drill's progress output says it as each scenario ends,
+    whatever width its table gets (a log or a narrow terminal cuts table cells short)."""
+    parts = [f"writes {observed.writes}", f"longest gap {observed.longest_gap:.1f} s"]
+    if observed.election is not None:
+        parts.append(f"new leader after {observed.election:.1f} s")
+    if observed.vip_failover is not None:
+        parts.append(f"VIP moved after {observed.vip_failover:.1f} s")
+    if observed.recovery is not None:
+        parts.append(f"healthy {observed.recovery:.1f} s after healing")
+    parts.append(f"{observed.acknowledged} writes acknowledged, {observed.lost} lost")
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool

@@ -24,6 +24,7 @@ from provisioner.drill.judge import (
     election_time,
     gap_bound,
     judge,
+    measured,
     observe_history,
     vip_failover,
 )
@@ -77,6 +78,8 @@ class Drill:
             self.progress(f"[{index}/{len(scenarios)}] {scenario.name}: {scenario.title}")
             result = self.run_scenario(scenario)
             results.append(result)
+            if result.observed is not None:
+                self.progress(f"  measured: {measured(result.observed)}")
             self.progress(f"  {'passed' if result.passed else 'FAILED'}"
                           + ("" if result.passed else ": " + "; ".join(result.verdict.reasons)))
             if result.marks is None or result.marks.recovered is None:

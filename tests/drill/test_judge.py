@@ -13,6 +13,7 @@ from provisioner.drill.judge import (
     election_time,
     judge,
     longest_gap,
+    measured,
     observed_writes,
     vip_failover,
 )
@@ -118,3 +119,12 @@ def test_vip_failover_counts_the_balancers_that_took_it() -> None:
     assert failover == pytest.approx(3.4)
     assert takers == ["lb2"]
     assert vip_failover({"lb1": samples["lb1"]}, "lb1", 100.0, 106.0) == (None, [])
+
+
+def test_measured_says_what_was_seen_in_one_line() -> None:
+    observed = Observed("continue", True, 2.14, 812, 0, True, [], election=1.26, vip_failover=None, recovery=3.0)
+    assert measured(observed) == ("writes continue, longest gap 2.1 s, new leader after 1.3 s, "
+                                  "healthy 3.0 s after healing, 812 writes acknowledged, 0 lost")
+    stopped = replace(observed, writes="stop", election=None, vip_failover=4.5, recovery=None, lost=2)
+    assert measured(stopped) == ("writes stop, longest gap 2.1 s, VIP moved after 4.5 s, "
+                                 "812 writes acknowledged, 2 lost")
