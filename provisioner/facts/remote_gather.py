@@ -66,10 +66,13 @@ def etcdctl_path() -> str | None:
 
 
 def etcdctl(*words: str) -> tuple[Any, str]:
+    # `member list` is a linearizable read: it waits for the leader, so a member that answers its own
+    # status fast may need seconds more while an election ends or, on emulated VMs of a busy machine,
+    # while heartbeats crawl (3 s was seen to run out there right after a passing apply).
     argv = [etcdctl_path() or "etcdctl", "--endpoints=https://127.0.0.1:2379", "--cacert=" + PARAMS["ca"],
-            "--cert=" + PARAMS["cert"], "--key=" + PARAMS["key"], "--dial-timeout=2s", "--command-timeout=3s",
+            "--cert=" + PARAMS["cert"], "--key=" + PARAMS["key"], "--dial-timeout=2s", "--command-timeout=6s",
             "--write-out=json", *words]
-    rc, out, err = run(argv, timeout=8)
+    rc, out, err = run(argv, timeout=11)
     if rc != 0:
         lines = [line.strip() for line in err.splitlines() if line.strip() and not line.lstrip().startswith("{")]
         return None, (lines[-1] if lines else err.strip()[-200:]) or f"etcdctl exit {rc}"
