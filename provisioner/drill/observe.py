@@ -27,6 +27,8 @@ from provisioner.providers import SshTarget
 from provisioner.reach.remote import run_on
 
 WATCH_INTERVAL = 0.2
+# Seconds a member gets to answer one status or hash request with etcd's default timing (see status_timeout).
+STATUS_TIMEOUT = 0.8
 VIP_INTERVAL = 0.1
 MAX_WATCH_SECONDS = 900
 
@@ -79,6 +81,14 @@ class ClusterCheck:
         return "" if self.hashes_equal else f"members hold different data at revision {self.revision}"
 
 
+def status_timeout(topology: Topology) -> float:
+    """How long a member may take to answer: 0.8 s, or the cluster's election timeout where that is longer.
+    A cluster file that gives etcd slower timers says its hosts or network are slow (emulated VMs answered
+    in more than 0.8 s while the workload wrote, and the cluster was never seen healthy again); a member
+    slower than an election timeout is not healthy by etcd's own measure either."""
+    return max(STATUS_TIMEOUT, topology.cluster.etcd.election_timeout / 1000)
+
+
 @dataclass
 class EtcdObserver:
     topology: Topology
@@ -91,7 +101,8 @@ class EtcdObserver:
 
     def _arguments(self, mode: str) -> list[str]:
         return [mode, *(f"--endpoint={url}" for url in self.names_by_url), f"--cacert={KUBE_ETCD_CA}",
-                f"--cert={APISERVER_ETCD_CLIENT_CERT}", f"--key={APISERVER_ETCD_CLIENT_KEY}"]
+                f"--cert={APISERVER_ETCD_CLIENT_CERT}", f"--key={APISERVER_ETCD_CLIENT_KEY}",
+                f"--timeout={status_timeout(self.topology):g}"]
 
     def check(self, from_host: str) -> ClusterCheck:
         command = f"{PYTHON_INTERPRETER} - {shlex.join(self._arguments('check'))}"
