@@ -31,12 +31,14 @@ import socket
 import ssl
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any, Generic, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 KEY_PREFIX = "/provisioner-workload/"
 CONNECT_TIMEOUT_SECONDS = 1.0
 REQUEST_TIMEOUT_SECONDS = 2.0
+T = TypeVar("T")
 
 
 def key_of(run_id: str, seq: int) -> str:
@@ -169,32 +171,14 @@ class Writer:
         return record
 
 
-class ConfiguredList:
-    """The endpoint list a file names, read again when its modification time changes."""
+class Watched(Generic[T]):
+    """What `load` makes of some files, made again when one of their modification times changes. A load
+    that fails (a file missing, a certificate replaced before its key) is tried again on the next call."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.seen: float | None = None
-
-    def changed(self) -> list[str] | None:
-        try:
-            modified = os.stat(self.path).st_mtime
-            if modified == self.seen:
-                return None
-            with open(self.path, encoding="utf-8") as handle:
-                urls = configured_endpoints(handle.read())
-        except OSError:
-            return None
-        self.seen = modified
-        return urls
-
-
-class TlsFiles:
-    """The CA bundle, certificate and key, loaded again when one of them changes."""
-
-    def __init__(self, ca: str, cert: str, key: str) -> None:
-        self.paths = (ca, cert, key)
-        self.seen = self._stamps()
+    def __init__(self, paths: tuple[str, ...], load: Callable[..., T], *, loaded_now: bool) -> None:
+        self.paths, self.load = paths, load
+        # loaded_now: what the files hold now is already in use, so only a later change counts.
+        self.seen = self._stamps() if loaded_now else None
 
     def _stamps(self) -> tuple[float, ...] | None:
         try:
@@ -202,20 +186,25 @@ class TlsFiles:
         except OSError:
             return None
 
-    def changed(self) -> ssl.SSLContext | None:
+    def changed(self) -> T | None:
         stamps = self._stamps()
         if stamps is None or stamps == self.seen:
             return None
         try:
-            context = tls_context(*self.paths)
-        except (OSError, ssl.SSLError):
-            return None  # a certificate replaced before its key: tried again on the next write
+            value = self.load(*self.paths)
+        except OSError:  # ssl.SSLError is one
+            return None
         self.seen = stamps
-        return context
+        return value
+
+
+def read_configured_endpoints(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        return configured_endpoints(handle.read())
 
 
 def run(writer: Writer, stop_file: str, max_seconds: float, interval: float,
-        configured: ConfiguredList | None = None, tls: TlsFiles | None = None) -> None:
+        configured: Watched[list[str]] | None = None, tls: Watched[ssl.SSLContext] | None = None) -> None:
     deadline = time.monotonic() + max_seconds
     while time.monotonic() < deadline and not os.path.exists(stop_file):
         if configured is not None and (urls := configured.changed()):
@@ -261,8 +250,10 @@ def main(argv: list[str] | None = None) -> int:
                  for url in arguments.endpoint]
     with open(arguments.history, "a", encoding="utf-8") as out:
         writer = Writer(endpoints, arguments.run_id, out)
-        configured = ConfiguredList(arguments.endpoints_from) if arguments.endpoints_from else None
-        tls = TlsFiles(arguments.cacert, arguments.cert, arguments.key)
+        # The endpoint list in the file is read at the first write; the TLS files were just read above.
+        configured = (Watched((arguments.endpoints_from,), read_configured_endpoints, loaded_now=False)
+                      if arguments.endpoints_from else None)
+        tls = Watched((arguments.cacert, arguments.cert, arguments.key), tls_context, loaded_now=True)
         run(writer, arguments.stop_file, arguments.max_seconds, arguments.interval, configured, tls)
     for endpoint in writer.endpoints:
         endpoint.close()
