@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from provisioner.cli import output
 from provisioner.cluster.load import load_topology
 from provisioner.cluster.model import Host
+from provisioner.cluster.record import retire_record
 from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError, Problem
 
@@ -41,3 +43,12 @@ def host_named(topology: Topology, cluster_file: Path, name: str) -> Host:
             return host
     names = ", ".join(host.name for host in topology.hosts)
     raise InputError([Problem(str(cluster_file), "", f"expected one of its hosts ({names}), got {name!r}")])
+
+
+def say_record_retired(tree: Path) -> None:
+    """The cluster went with its machines (lab or VMs): its record is moved aside, so `up` on new machines
+    bootstraps afresh instead of asking for a restore."""
+    aside = retire_record(tree, datetime.now(UTC))
+    if aside is not None:
+        output.out.print(f"the record of the removed cluster is kept as {aside}; a snapshot of it brings its data "
+                         "back onto new machines (provisioner etcd restore)", soft_wrap=True, markup=False)

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from provisioner.cli import output
-from provisioner.cli.common import ClusterArg, OutOption, load
+from provisioner.cli.common import ClusterArg, OutOption, load, say_record_retired
 from provisioner.cli.verify import JsonOption, JunitOption, VerboseOption
 from provisioner.errors import UsageError
 
@@ -64,9 +64,10 @@ def up_command(cluster_file: ClusterArg, lab: LabOption = False, out: OutOption 
         raise typer.Exit(report.exit_code)
 
 
-def down_command(cluster_file: ClusterArg, lab: LabDownOption = False) -> None:
+def down_command(cluster_file: ClusterArg, lab: LabDownOption = False, out: OutOption = None) -> None:
     """Remove what `up --lab` created: every lab machine, its disk, network and keys."""
     from provisioner.providers.lab import LabProvider
+    from provisioner.render import default_output
 
     topology = load(cluster_file)
     if not lab:
@@ -74,6 +75,7 @@ def down_command(cluster_file: ClusterArg, lab: LabDownOption = False) -> None:
                          "does not do; for a lab run `provisioner down --lab`, for VMs `provisioner vagrant down`")
     provider = LabProvider(topology)
     _stage(1, 1, "Remove the lab machines", lambda: provider.down(_progress))
+    say_record_retired(out or default_output(topology))
 
 
 def _stage(index: int, total: int, title: str, run: Callable[[], _T]) -> _T:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli import output
-from provisioner.cli.common import ClusterArg, OutOption, load
+from provisioner.cli.common import ClusterArg, OutOption, load, say_record_retired
 from provisioner.cluster.model import Host
 from provisioner.errors import UsageError
 from provisioner.providers import SshTarget, VagrantProvider
@@ -57,6 +57,7 @@ def down_command(cluster_file: ClusterArg, out: OutOption = None) -> None:
     folder = out or default_output(topology)
     VagrantProvider(topology, folder).down(_progress)
     output.out.print(f"VMs destroyed; {folder / SETTINGS_FILE} removed", markup=False)
+    say_record_retired(folder)
 
 
 def _table(hosts: list[Host], targets: list[SshTarget]) -> Table:

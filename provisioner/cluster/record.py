@@ -6,6 +6,8 @@ the cluster file and the facts: a cluster with a record is never bootstrapped ag
 from __future__ import annotations
 
 import hashlib
+import os
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -87,6 +89,18 @@ def read_record(tree: Path) -> Record | None:
 
 def write_record(tree: Path, record: Record) -> None:
     write_atomically(tree / RECORD_FILE, record.to_yaml(), 0o644)
+
+
+def retire_record(tree: Path, now: datetime) -> Path | None:
+    """Moves the build folder's record aside (kept, never deleted) once the machines it describes are
+    destroyed, so the next apply on new machines bootstraps a new cluster instead of asking for a restore;
+    returns where it went (None: there was none)."""
+    path = tree / RECORD_FILE
+    if not path.is_file():
+        return None
+    aside = tree / f"record-of-removed-machines-{now:%Y%m%dT%H%M%SZ}.yml"
+    os.replace(path, aside)
+    return aside
 
 
 def certificate_fingerprint(path: Path) -> str | None:

@@ -16,8 +16,9 @@ import pytest
 
 from provisioner import hostpaths
 from provisioner.cluster.load import load_topology
-from provisioner.cluster.record import parse_record
+from provisioner.cluster.record import RECORD_FILE, parse_record
 from provisioner.providers.lab import lab_for, lab_prerequisites_problems, names
+from provisioner.render import default_output
 from tests.conftest import run_cli
 from tests.verify.lab_clusters import derived_cluster, ssh_argv
 
@@ -54,16 +55,22 @@ def lab_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     folder = tmp_path_factory.mktemp(name)
     file = derived_cluster(request.param, name, folder)
     topology, _ = load_topology(file)
+    record = default_output(topology) / RECORD_FILE
+    recorded = ""
     try:
         result = run_cli("up", "--lab", str(file), "--junit", str(folder / "up.xml"),
                          "--json", str(folder / "up.json"))
         assert result.exit_code == 0, f"up failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+        recorded = record.read_text()
         yield LabCluster(name, file, folder, member, result.stdout)
     finally:
         down = run_cli("down", "--lab", str(file))
         if down.exit_code != 0:
             lab_for(topology).down()  # the CLI failed: still leave nothing behind
         _assert_nothing_left(name)
+    # The cluster went with the machines: its record is kept aside, so the next `up` bootstraps afresh.
+    [aside] = record.parent.glob("record-of-removed-machines-*.yml")
+    assert not record.exists() and aside.read_text() == recorded and str(aside) in down.stdout
 
 
 def _assert_nothing_left(cluster: str) -> None:
