@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from provisioner import etcdctl
 from provisioner.render.pki import PkiFolders, PkiMember, ensure_pki
-from provisioner.verify.probes import etcdctl
 
 
 def needs(program: str) -> str:

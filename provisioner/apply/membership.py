@@ -24,6 +24,7 @@ from provisioner.backup.snapshot import default_snapshot_path, take_snapshot
 from provisioner.cluster.record import Record, RecordedCas, write_record
 from provisioner.cluster.topology import Topology
 from provisioner.errors import StepFailed
+from provisioner.etcdctl import MEMBER_CLIENT, etcdctl, first_error
 from provisioner.facts.model import ClusterFacts, EtcdMemberFact, HostFacts
 from provisioner.plan.recording import member_host, record_from_facts
 from provisioner.plan.steps import (
@@ -45,7 +46,6 @@ from provisioner.plan.steps import (
 from provisioner.providers.base import SshTarget
 from provisioner.reach.remote import Completed, in_parallel, run_shell
 from provisioner.render.etcd import etcd_binary
-from provisioner.verify.probes.etcdctl import MEMBER_CLIENT, etcdctl, first_error
 
 # How long a step may take to show its outcome (a learner catching up, a leader election).
 STEP_TIMEOUT_SECONDS = 120

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import shlex
 
-from provisioner import hostpaths
 from provisioner.cluster.topology import EtcdMember
-from provisioner.verify.probes.etcdctl import ClientCertificate, etcdctl
+from provisioner.etcdctl import MEMBER_CLIENT, etcdctl
 
-HEALTHCHECK_CLIENT = ClientCertificate(hostpaths.ETCD_CA, hostpaths.ETCD_HEALTHCHECK_CERT,
-                                       hostpaths.ETCD_HEALTHCHECK_KEY)
 # etcdctl applies its command timeout to the whole snapshot stream, so large databases need long.
 SNAPSHOT_SAVE_TIMEOUT = "15m"
 
@@ -17,8 +14,8 @@ SNAPSHOT_SAVE_TIMEOUT = "15m"
 def on_member(member: EtcdMember, *words: str, command_timeout: str | None = None) -> str:
     """etcdctl against this member only: a snapshot or a status must come from exactly one endpoint."""
     if command_timeout is None:
-        return etcdctl([member.client_url], HEALTHCHECK_CLIENT, *words)
-    return etcdctl([member.client_url], HEALTHCHECK_CLIENT, *words, command_timeout=command_timeout)
+        return etcdctl([member.client_url], MEMBER_CLIENT, *words)
+    return etcdctl([member.client_url], MEMBER_CLIENT, *words, command_timeout=command_timeout)
 
 
 def snapshot_status(path: str) -> str:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from provisioner.errors import StepFailed
+from provisioner.etcdctl import first_error
 from provisioner.providers.base import SshTarget
 from provisioner.reach.reasons import ssh_failure
 from provisioner.reach.remote import remote_argv, run_on
-from provisioner.verify.probes.etcdctl import first_error
 
 CHUNK_BYTES = 1 << 20
 

@@ -21,8 +21,8 @@ from provisioner.backup.metadata import SnapshotMember, SnapshotMetadata, hex_id
 from provisioner.backup.remote import Remote
 from provisioner.cluster.topology import EtcdMember, Topology
 from provisioner.errors import StepFailed, UsageError
+from provisioner.etcdctl import first_error, health
 from provisioner.providers.base import SshTarget
-from provisioner.verify.probes.etcdctl import first_error, health
 
 FIND_MEMBER = "Find a healthy etcd member"
 SAVE = "Save a snapshot on the member"

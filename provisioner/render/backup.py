@@ -6,6 +6,7 @@ history with retention; `provisioner etcd snapshot` is the way to bring one to a
 from __future__ import annotations
 
 from provisioner import hostpaths
+from provisioner.backup.member import SNAPSHOT_SAVE_TIMEOUT, on_member, snapshot_status
 from provisioner.cluster.model import EtcdBackup
 from provisioner.cluster.topology import EtcdMember, Topology
 from provisioner.render.templating import render_template
@@ -19,9 +20,6 @@ def snapshot_file_pattern(cluster: str) -> str:
 
 
 def backup_script(topology: Topology, member: EtcdMember, backup: EtcdBackup) -> str:
-    # Imported here: the member commands live beside verify's etcdctl probes, whose package imports render.
-    from provisioner.backup.member import SNAPSHOT_SAVE_TIMEOUT, on_member, snapshot_status
-
     partial = f"{backup.folder}/.partial.db"
     return render_template(
         "etcd-backup.sh.j2",

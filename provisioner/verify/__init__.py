@@ -10,7 +10,10 @@ from provisioner.cluster.topology import Topology
 from provisioner.errors import InputError
 from provisioner.providers.base import SshTarget
 from provisioner.reach import missing_private_keys
+from provisioner.verify.live import read_live
+from provisioner.verify.preflight import check_rendered
 from provisioner.verify.results import CheckResult, Outcome, Report
+from provisioner.verify.session import run_checks
 
 __all__ = ["CheckResult", "Outcome", "Report", "verify"]
 
@@ -20,12 +23,6 @@ def verify(topology: Topology, out: Path, targets: list[SshTarget],
     """Runs every check against the hosts, reached as `targets` say; `out` is the rendered tree apply used
     (what it places must be this cluster file's). Raises InputError when it is not; check failures are
     in the report."""
-    # Imported here: apply and backup use verify's etcdctl probes, and reading the live state uses
-    # apply's; importing them with the package would make that a cycle.
-    from provisioner.verify.live import read_live
-    from provisioner.verify.preflight import check_rendered
-    from provisioner.verify.session import run_checks
-
     check_rendered(topology, out)
     missing = missing_private_keys(topology, targets)
     if missing:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from provisioner import hostpaths
+from provisioner import etcdctl, hostpaths
 from provisioner.cluster.ports import ETCD_CLIENT_PORT
 from provisioner.cluster.topology import Topology
 from provisioner.verify.expect import CannotCheck
 from provisioner.verify.fleet import Fleet, Target
-from provisioner.verify.probes import etcdctl, files, http, services
+from provisioner.verify.probes import files, http, services
 from provisioner.verify.probes.certificates import CertificateFacts, read_certificate
 
 MEMBER_CLIENT = etcdctl.MEMBER_CLIENT

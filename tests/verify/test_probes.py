@@ -13,40 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from provisioner.verify.probes import etcdctl, files, haproxy, http, kubeadm, kubernetes, network, services
+from provisioner.verify.probes import files, haproxy, http, kubeadm, kubernetes, network, services
 from provisioner.verify.probes.certificates import read_certificate
-
-CLIENT = etcdctl.ClientCertificate("/pki/ca.crt", "/pki/c.crt", "/pki/c.key")
-
-
-def test_etcdctl_command_uses_tls_client_certificate_v3_api_and_json() -> None:
-    command = etcdctl.etcdctl(["https://10.0.0.1:2379", "https://10.0.0.2:2379"], CLIENT, "endpoint", "status")
-    assert command.startswith("ETCDCTL_API=3 etcdctl ")
-    words = shlex.split(command.removeprefix("ETCDCTL_API=3 "))
-    assert "--endpoints=https://10.0.0.1:2379,https://10.0.0.2:2379" in words
-    assert {"--cacert=/pki/ca.crt", "--cert=/pki/c.crt", "--key=/pki/c.key", "--write-out=json"} <= set(words)
-    assert words[-2:] == ["endpoint", "status"]
-
-
-def test_etcdctl_readers() -> None:
-    status = [{"Endpoint": "https://10.0.0.1:2379", "Status": {"header": {"member_id": 11, "revision": 7},
-                                                                "leader": 11, "raftTerm": 2}}]
-    assert etcdctl.statuses(json.dumps(status)) == [etcdctl.EndpointStatus("https://10.0.0.1:2379", 11, 11, 7, 2)]
-    hashkv = [{"Endpoint": "https://10.0.0.1:2379", "HashKV": {"header": {"revision": 9}, "hash": 42}}]
-    assert etcdctl.hashes(json.dumps(hashkv)) == [etcdctl.EndpointHash("https://10.0.0.1:2379", 42, 9)]
-    health = [{"endpoint": "https://a:2379", "health": True}, {"endpoint": "https://b:2379", "health": False,
-                                                                "error": "context deadline exceeded"}]
-    assert etcdctl.health(json.dumps(health)) == {"https://a:2379": (True, ""),
-                                                  "https://b:2379": (False, "context deadline exceeded")}
-    assert etcdctl.statuses("") == []
-
-
-def test_etcdctl_first_error_skips_grpc_retry_logs() -> None:
-    stderr = ('{"level":"warn","msg":"retrying of unary invoker failed"}\n'
-              "Failed to get the status of endpoint https://10.0.0.3:2379 (context deadline exceeded)\n")
-    assert etcdctl.first_error(stderr) == \
-        "Failed to get the status of endpoint https://10.0.0.3:2379 (context deadline exceeded)"
-
 
 SERVERS_STATE = """1
 # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight \
@@ -167,11 +135,3 @@ def test_certificate_reader_gives_ip_sans_and_expiry() -> None:
     assert facts.names("10.0.0.1") and not facts.names("10.0.0.2")
     assert facts.dns_names == {"etcd1"} and facts.not_after == not_after
     assert round(facts.days_left(datetime.datetime(2029, 12, 2, tzinfo=datetime.UTC))) == 30
-
-
-def test_a_member_is_behind_only_while_below_what_another_had_a_moment_before() -> None:
-    earlier = {"cp1": 120, "cp2": 118, "cp3": 120}
-    # Writes went on: cp2 is past 120 although cp1 is further still: nobody lags.
-    assert etcdctl.behind(earlier, {"cp1": 131, "cp2": 121, "cp3": 130}) == {}
-    assert etcdctl.behind(earlier, {"cp1": 131, "cp2": 118, "cp3": 130}) == {"cp2": 118}
-    assert etcdctl.behind({}, {"cp1": 1}) == {}

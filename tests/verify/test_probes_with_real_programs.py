@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from provisioner import etcdctl
 from provisioner.cluster.etcd_release import version_of_etcd_binary
-from provisioner.verify.probes import etcdctl, haproxy, http
+from provisioner.verify.probes import haproxy, http
 from tests.local_etcd import LocalEtcd, free_port, needs
 
 pytestmark = pytest.mark.tools

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provisioner import hostpaths
+from provisioner import etcdctl, hostpaths
 from provisioner.cluster.etcd_release import Difference, difference
 from provisioner.cluster.ports import ETCD_CLIENT_PORT, ETCD_PEER_PORT
 from provisioner.cluster.topology import Topology
@@ -13,7 +13,7 @@ from provisioner.verify import facts
 from provisioner.verify.expect import CannotCheck, expect, listing
 from provisioner.verify.fleet import Target
 from provisioner.verify.live import LiveFacts
-from provisioner.verify.probes import etcdctl, http, network
+from provisioner.verify.probes import http, network
 from provisioner.verify.probes.certificates import now
 
 ROLE = "etcd"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from provisioner import etcdctl
 from provisioner.cluster.topology import Topology
 from provisioner.verify import facts
 from provisioner.verify.expect import expect, listing
 from provisioner.verify.fleet import Fleet
 from provisioner.verify.live import LiveFacts
-from provisioner.verify.probes import etcdctl
 
 ROLE = "etcd"
 # Under a live API server the cluster is written to every few seconds: revisions read a moment apart differ.
