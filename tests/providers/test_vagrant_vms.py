@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from provisioner.cluster.record import RECORD_FILE
 from provisioner.providers.vagrant import read_recorded
 from tests.conftest import run_cli
 from tests.providers.libvirt_host import libvirt_host, names, virsh
@@ -91,11 +92,13 @@ class VmCluster:
         assert completed.returncode == 0, f"{host}: {command}: {completed.stderr}"
         return completed.stdout
 
-    def timed(self, stage: str, *arguments: str) -> None:
+    def timed(self, stage: str, *arguments: str) -> str:
+        """Runs the command, which must succeed, and returns its output."""
         started = time.monotonic()
         result = run_cli(*arguments)
         self.seconds[stage] = time.monotonic() - started
         assert result.exit_code == 0, f"{' '.join(arguments)}:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +211,11 @@ def test_verify_passes_then_a_drill_powers_a_vm_off_and_kills_etcd_and_loses_not
 
 
 def test_vagrant_down_removes_the_vms_and_the_networks_vagrant_made(vms: VmCluster) -> None:
-    vms.timed("vagrant down", "vagrant", "down", str(vms.cluster_file), "--out", str(vms.out))
+    recorded = (vms.out / RECORD_FILE).read_text()
+    said = vms.timed("vagrant down", "vagrant", "down", str(vms.cluster_file), "--out", str(vms.out))
     assert not [domain for domain in names("list", "--all", "--name") if domain.startswith(f"{CLUSTER}-")]
     assert not {MANAGEMENT_NETWORK, PRIVATE_NETWORK} & names("net-list", "--all", "--name")
     assert not (vms.out / "vagrant-ssh.yml").exists()
+    # The cluster went with its VMs: the record is kept aside, so the next apply bootstraps a new one.
+    [aside] = vms.out.glob("record-of-removed-machines-*.yml")
+    assert not (vms.out / RECORD_FILE).exists() and aside.read_text() == recorded and aside.name in said
