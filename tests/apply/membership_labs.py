@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -158,7 +158,17 @@ def cluster_ids_seen(lab: MembershipLab, hosts: list[str]) -> Iterator[set[int]]
         yield seen
 
 
-def apply_killed_at(lab: MembershipLab, line_part: str, *extra: str) -> str:
+class BuiltCluster(Protocol):
+    """A cluster file and the build folder apply uses for it (a MembershipLab, a LabCluster)."""
+
+    @property
+    def cluster_file(self) -> Path: ...
+
+    @property
+    def out(self) -> Path: ...
+
+
+def apply_killed_at(lab: BuiltCluster, line_part: str, *extra: str) -> str:
     """Runs apply in its own process group and kills it (SIGKILL) as soon as it announces the step
     holding `line_part` ("(2/4) [etcd4] start etcd on etcd4 …", not the plan's line for it); returns
     what it printed. Fails when apply finished without starting that step."""

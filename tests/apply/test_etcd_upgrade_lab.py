@@ -5,7 +5,8 @@ served on the lab bridge, and is upgraded to 3.5 (the lab image's trixie binarie
 etcd.version, under the workload: a writer on cp1 writing through the whole change. Checked from outside
 the code under test: each member's /version over HTTPS polled from this machine all along (never two
 members down, the members switch one at a time), etcd's own cluster version at the end, every
-acknowledged write read back from every member. Refusals (a skipped minor release, a downgrade) exit 2
+acknowledged write read back from every member. The upgrade is killed half-way (one member on 3.5) and
+finished by running apply again. Refusals (a skipped minor release, a downgrade) exit 2
 with one line and change nothing."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from provisioner.providers.lab.image import DEFAULT_CACHE_ROOT, ImageSpec, image
 from provisioner.workload import Workload
 from provisioner.workload.checker import check_history
 from tests.apply.labs import LabCluster, lab_for, topology_of
+from tests.apply.membership_labs import apply_killed_at
 from tests.apply.mirror import Release, build_release, serve
 from tests.conftest import CliResult, run_cli
 
@@ -179,17 +181,22 @@ def test_the_plan_shows_the_rolling_upgrade_step_by_step_leader_last(upgrade: Up
     assert refused.exit_code == 2 and "--yes" in refused.stderr
 
 
-def test_the_upgrade_to_3_5_loses_no_acknowledged_write_and_restarts_one_member_at_a_time(upgrade: Upgrade) -> None:
+def test_the_upgrade_to_3_5_killed_half_way_is_finished_by_apply_again_and_loses_no_write(upgrade: Upgrade) -> None:
+    """apply is killed (SIGKILL, its whole process group) as it announces the second member's upgrade: the
+    cluster runs both releases; apply run again upgrades the members still behind, one at a time."""
     upgrade.use(upgrade.releases["3.5"])
-    new = upgrade.releases["3.5"].version
+    old, new = upgrade.releases["3.4"].version, upgrade.releases["3.5"].version
     watch = VersionWatch(upgrade.cluster.out)
     topology = topology_of(upgrade.cluster.cluster_file)
-    with Workload(topology, upgrade.cluster.out, writer_host="cp1", probe=False, max_seconds=400) as workload:
+    with Workload(topology, upgrade.cluster.out, writer_host="cp1", probe=False, max_seconds=500) as workload:
         workload.start()
         workload.wait_for_acknowledged(50, timeout=60)
         watch.start()
-        started = time.monotonic()
         try:
+            killed = apply_killed_at(upgrade.cluster, "(3/5) [", "--yes")
+            half_way = versions(upgrade.cluster.out)
+            resumed_plan = upgrade.cli("plan")
+            started = time.monotonic()
             result = upgrade.cli("apply", "--yes")
             took = time.monotonic() - started
             time.sleep(1)
@@ -199,10 +206,15 @@ def test_the_upgrade_to_3_5_loses_no_acknowledged_write_and_restarts_one_member_
         attempts = workload.stop()
         reads = workload.read_back({name: f"https://{address}:2379" for name, address in MEMBERS.items()})
         workload.remove_keys()
+    assert "upgrade etcd on" in killed and f"from {old} to {new}" in killed, killed
+    assert old in half_way.values() and new in half_way.values(), f"not half-way when killed: {half_way}"
+    assert resumed_plan.exit_code == 0, resumed_plan.stdout + resumed_plan.stderr
+    resumed = [line for line in resumed_plan.stdout.splitlines() if f"from {old} to {new}" in line]
+    assert len(resumed) == sum(version != new for version in half_way.values()), resumed_plan.stdout
     assert result.exit_code == 0, result.stdout + result.stderr
     report = check_history(attempts, reads)
     phase = re.search(r"Upgrade etcd one member at a time\s+([0-9.]+)s", result.stdout)
-    print(f"rolling upgrade of 3 members: apply {took:.1f} s, upgrade phase {phase[1] if phase else '?'} s; "
+    print(f"rolling upgrade finished after a kill: apply {took:.1f} s, upgrade phase {phase[1] if phase else '?'} s; "
           + "; ".join(report.lines()[:3]))
     assert report.ok and report.acknowledged > 100, "\n".join(report.lines())
     assert not report.lost
@@ -220,10 +232,12 @@ def test_the_upgrade_to_3_5_loses_no_acknowledged_write_and_restarts_one_member_
     for name, address in MEMBERS.items():
         answer = etcd_version(address, upgrade.cluster.out)
         assert answer == {"etcdserver": new, "etcdcluster": "3.5.0"}, f"{name}: {answer}"
-    snapshots = list((upgrade.cluster.out / "snapshots").glob(f"{NAME}-before-upgrade-*.db"))
-    assert len(snapshots) == 1 and str(snapshots[0]) in result.stdout
+    # A snapshot before each run that upgrades: the first of the untouched cluster, the second of the
+    # cluster as the kill left it.
+    snapshots = sorted((upgrade.cluster.out / "snapshots").glob(f"{NAME}-before-upgrade-*.db"))
+    assert len(snapshots) == 2 and str(snapshots[0]) in killed and str(snapshots[1]) in result.stdout, snapshots
     described = json.loads(snapshots[0].with_suffix(".json").read_text())
-    assert described["etcd_version"] == upgrade.releases["3.4"].version
+    assert described["etcd_version"] == old
     again = upgrade.cli("plan")
     assert again.exit_code == 0 and "no changes" in again.stdout, again.stdout
 
