@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,22 @@ class LabCluster:
 
     def ssh(self, host: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_on(self.lab, host, command, check)
+
+
+@contextmanager
+def applied_lab(cluster_file: Path, state_root: Path, out: Path) -> Iterator[LabCluster]:
+    """The cluster file's machines up (state under state_root) and applied into `out`; torn down whatever
+    happens."""
+    lab = lab_for(topology_of(cluster_file), state_root)
+    try:
+        lab.up()
+        cluster = LabCluster(topology_of(cluster_file).name, cluster_file, lab, out, {})
+        cluster.reload()
+        result = cluster.apply()
+        assert result.exit_code == 0, result.stdout + result.stderr
+        yield cluster
+    finally:
+        lab.down()
 
 
 def run_on(lab: Lab, host: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tests.apply.labs import LabCluster, lab_for, topology_of
+from tests.apply.labs import LabCluster, applied_lab
 
 SUBNET = "198.18.14"
 
@@ -40,13 +40,5 @@ def backup_cluster_file(folder: Path, state_root: Path, name: str = "lc-backup",
 def backup_lab(root: Path, name: str = "lc-backup", subnet: str = SUBNET, **etcd: Any) -> Iterator[LabCluster]:
     """Machines up and applied; torn down whatever happens. Other tests name their own lab and /24."""
     cluster_file = backup_cluster_file(root / "clusters", root / "labs", name, subnet, **etcd)
-    lab = lab_for(topology_of(cluster_file), root / "labs")
-    try:
-        lab.up()
-        cluster = LabCluster(name, cluster_file, lab, root / "build", {})
-        cluster.reload()
-        result = cluster.apply()
-        assert result.exit_code == 0, result.stdout + result.stderr
+    with applied_lab(cluster_file, root / "labs", root / "build") as cluster:
         yield cluster
-    finally:
-        lab.down()

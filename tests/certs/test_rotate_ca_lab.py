@@ -8,25 +8,21 @@ trust file, while the new health-check certificate is accepted; verify and `cert
 from __future__ import annotations
 
 import json
-import shlex
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from provisioner.cluster.record import certificate_fingerprint, read_record
 from provisioner.providers.lab import lab_prerequisites_problems
-from provisioner.render.pki import store
-from provisioner.render.pki.issue import LeafProfile, issue_leaf
-from provisioner.render.secrets import pki_folders
 from provisioner.workload import Workload
 from provisioner.workload.checker import check_history
 from tests.apply.labs import LabCluster, topology_of
 from tests.backup.labs import backup_lab
+from tests.certs import rotation_labs
+from tests.certs.rotation_labs import certificates_in, place_old_client
 from tests.conftest import CliResult, run_cli
 
 PROBLEMS = lab_prerequisites_problems()
@@ -37,7 +33,6 @@ pytestmark = [
 
 NAME, SUBNET = "ca-rotate", "198.18.25"
 MEMBERS = {f"cp{n}": f"{SUBNET}.{10 + n}" for n in (1, 2, 3)}
-ETCDCTL = "ETCDCTL_API=3 etcdctl --dial-timeout=3s --command-timeout=5s"
 TRUST_FILES = ("/etc/etcd/pki/ca.crt", "/etc/kubernetes/pki/etcd/ca.crt")
 
 
@@ -55,26 +50,8 @@ def verify(cluster: LabCluster) -> CliResult:
     return run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out))
 
 
-def place_old_client(cluster: LabCluster) -> None:
-    """A client certificate the old CA signs, on every host as /root/old-client.{crt,key}."""
-    ca = store.read_pair(*pki_folders(cluster.out).pair("etcd/ca"), required=True)
-    assert ca is not None
-    pair = issue_leaf(LeafProfile("old-client", "old-ca-client"), ca, "ecdsa-p256", datetime.now(UTC))
-    certificate = pair.certificate.public_bytes(Encoding.PEM).decode()
-    key = store.key_pem(pair.key).decode()
-    for host in MEMBERS:
-        cluster.ssh(host, f"umask 077; printf %s {shlex.quote(certificate)} > /root/old-client.crt; "
-                          f"printf %s {shlex.quote(key)} > /root/old-client.key")
-
-
-def certificates_in(cluster: LabCluster, host: str, path: str) -> int:
-    return int(cluster.ssh(host, f"grep -c 'BEGIN CERTIFICATE' {path}").stdout.strip())
-
-
 def health_with(cluster: LabCluster, host: str, cert: str, key: str) -> bool:
-    command = (f"{ETCDCTL} --cacert /etc/etcd/pki/ca.crt --cert {cert} --key {key} "
-               f"--endpoints https://{MEMBERS[host]}:2379 endpoint health")
-    return cluster.ssh(host, command, check=False).returncode == 0
+    return rotation_labs.health_with(cluster, host, MEMBERS[host], cert, key)
 
 
 def test_without_yes_the_plan_is_shown_and_nothing_changes(cluster: LabCluster) -> None:
@@ -91,7 +68,7 @@ def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_i
         cluster: LabCluster, tmp_path: Path) -> None:
     tree = cluster.out
     old_ca = certificate_fingerprint(tree / "pki" / "etcd" / "ca.crt")
-    place_old_client(cluster)
+    place_old_client(cluster, MEMBERS)
     with Workload(topology_of(cluster.cluster_file), tree, writer_host="cp1", probe=False,
                   max_seconds=900) as workload:
         workload.start()
