@@ -1,0 +1,296 @@
+"""`certs rotate-ca` on the external layout (etcd on three dedicated hosts, two control-plane hosts that
+hold the etcd CA bundle and the API server's client pair but run no etcd; lab ca-ext, 198.18.27.0/24, one
+lab for the module), under the workload: a writer on cp1 using the control plane's own trust file and
+client pair, every acknowledged write read back from every member.
+
+Step 1 alone: every host, the control-plane hosts included, trusts the old and the new CA and verify passes.
+Then a run is killed (SIGKILL, the tool and the Ansible processes under it) in the middle of step 2's
+rollout: one member already restarted with its new certificate, another still waiting for its restart. Run
+again, the rotation resumes there and completes: nothing acknowledged is lost, no host trusts the old CA,
+verify and `certs` pass."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from provisioner.apply.remote_paths import PENDING_RESTART_DIR
+from provisioner.cluster.record import certificate_fingerprint, read_record
+from provisioner.providers.lab import lab_prerequisites_problems
+from provisioner.workload import Workload
+from provisioner.workload.checker import check_history
+from tests.apply.labs import LabCluster, applied_lab, topology_of
+from tests.certs.rotation_labs import OLD_CLIENT, certificates_in, health_with, place_old_client
+from tests.conftest import REPO, CliResult, run_cli
+
+PROBLEMS = lab_prerequisites_problems()
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(PROBLEMS), reason="lab cannot run here: " + "; ".join(PROBLEMS)),
+]
+
+NAME, SUBNET = "ca-ext", "198.18.27"
+CONTROL_PLANE = {f"cp{n}": f"{SUBNET}.{10 + n}" for n in (1, 2)}
+MEMBERS = {f"etcd{n}": f"{SUBNET}.{20 + n}" for n in (1, 2, 3)}
+HOSTS = {**CONTROL_PLANE, **MEMBERS}
+# What each kind of host trusts etcd with (the tree's pki/etcd/ca.crt, or the bundle during a rotation).
+TRUST_FILE = {**dict.fromkeys(CONTROL_PLANE, "/etc/kubernetes/pki/etcd/ca.crt"),
+              **dict.fromkeys(MEMBERS, "/etc/etcd/pki/ca.crt")}
+CLIENT = "/etc/kubernetes/pki/apiserver-etcd-client.crt"
+STATE = Path("pki/etcd/ca-rotation.yml")
+BUNDLE = Path("pki/etcd/ca-bundle.crt")
+
+
+def external_cluster_file(folder: Path, state_root: Path) -> Path:
+    """The external layout at its smallest: no load balancer hosts (the endpoint is an outside address)
+    and no Kubernetes, so apply stays quick; two control-plane hosts, three etcd members."""
+    data = {
+        "name": NAME,
+        "layout": "external",
+        "endpoint": {"address": f"{SUBNET}.100", "load_balancer": "external"},
+        "ssh": {"user": "root", "private_key": str(state_root / NAME / "id_ed25519"),
+                "known_hosts": str(state_root / NAME / "known_hosts")},
+        "etcd": {"install": "package"},
+        "kubernetes": {"install": "none"},
+        "hosts": [*({"name": name, "address": address, "roles": ["control_plane"]}
+                    for name, address in CONTROL_PLANE.items()),
+                  *({"name": name, "address": address, "roles": ["etcd"]} for name, address in MEMBERS.items())],
+    }
+    path = folder / NAME / "cluster.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
+    root = tmp_path_factory.mktemp("ca-external")
+    with applied_lab(external_cluster_file(root / "clusters", root / "labs"), root / "labs", root / "build") as labbed:
+        yield labbed
+
+
+def rotate_ca(cluster: LabCluster, *words: str) -> CliResult:
+    return run_cli("certs", "rotate-ca", str(cluster.cluster_file), "--build", str(cluster.out), *words)
+
+
+def progress(tree: Path) -> dict[str, Any] | None:
+    path = tree / STATE
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
+
+def writer(cluster: LabCluster) -> Workload:
+    return Workload(topology_of(cluster.cluster_file), cluster.out, writer_host="cp1", probe=False, max_seconds=900)
+
+
+def nothing_lost(workload: Workload, minimum: int) -> str:
+    time.sleep(1)
+    attempts = workload.stop()
+    reads = workload.read_back({name: f"https://{address}:2379" for name, address in MEMBERS.items()})
+    workload.remove_keys()
+    report = check_history(attempts, reads)
+    assert report.ok and report.acknowledged > minimum, "\n".join(report.lines())
+    assert not report.lost
+    return "; ".join(report.lines()[:3])
+
+
+def snapshots(tree: Path) -> list[Path]:
+    return sorted((tree / "snapshots").glob(f"{NAME}-before-ca-rotation-*.db"))
+
+
+def verify_passes(cluster: LabCluster) -> None:
+    result = run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out))
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_step_one_makes_the_control_plane_hosts_trust_both_cas_and_verify_passes(cluster: LabCluster) -> None:
+    tree = cluster.out
+    client_before = {host: cluster.ssh(host, f"cat {CLIENT}").stdout for host in CONTROL_PLANE}
+    place_old_client(cluster, HOSTS)
+    with writer(cluster) as workload:
+        workload.start()
+        workload.wait_for_acknowledged(30, timeout=60)
+        started = time.monotonic()
+        first = rotate_ca(cluster, "--yes", "--one-step")
+        took = time.monotonic() - started
+        assert first.exit_code == 0, first.stdout + first.stderr
+        assert "step 1 rolled out; stopped there (--one-step)" in first.stdout
+        state = progress(tree)
+        assert state is not None and (state["step"], state["rolled_out"]) == ("trust-both", True)
+        bundle = (tree / BUNDLE).read_text()
+        assert bundle.count("BEGIN CERTIFICATE") == 2
+        for host, path in TRUST_FILE.items():  # the control-plane hosts' copy too, byte for byte
+            assert cluster.ssh(host, f"cat {path}").stdout == bundle, (host, path)
+        for host in CONTROL_PLANE:  # their client certificate is still the old CA's until step 2
+            assert cluster.ssh(host, f"cat {CLIENT}").stdout == client_before[host], host
+        for host, address in MEMBERS.items():
+            assert health_with(cluster, host, address, *OLD_CLIENT), host
+        middle = run_cli("verify", str(cluster.cluster_file), "--out", str(tree))
+        assert middle.exit_code == 0, middle.stdout + middle.stderr
+        summary = nothing_lost(workload, 30)
+    print(f"step 1 on the external layout (2 control-plane hosts, 3 members): {took:.1f} s; {summary}")
+
+
+def member_progress(cluster: LabCluster, name: str) -> tuple[bool, bool]:
+    """(etcd runs with the tree's server certificate: placed, and etcd started since; a restart is pending)."""
+    command = ("openssl x509 -in /etc/etcd/pki/server.crt -outform DER | sha256sum; "
+               "stat -c %Y /etc/etcd/pki/server.crt; "
+               "systemctl show etcd -P ActiveEnterTimestamp --timestamp=unix; "
+               f"test -e {PENDING_RESTART_DIR}/etcd && echo pending; true")
+    lines = cluster.ssh(name, command).stdout.split()
+    tree_fingerprint = certificate_fingerprint(cluster.out / "pki" / "etcd" / "members" / name / "server.crt")
+    placed, started = int(lines[2]), int(lines[3].lstrip("@"))
+    return f"sha256:{lines[0]}" == tree_fingerprint and started >= placed, "pending" in lines
+
+
+def members_progress(cluster: LabCluster) -> dict[str, tuple[bool, bool]]:
+    with ThreadPoolExecutor(max_workers=len(MEMBERS)) as pool:
+        return dict(zip(MEMBERS, pool.map(lambda name: member_progress(cluster, name), MEMBERS), strict=True))
+
+
+def mid_reissue(cluster: LabCluster) -> bool:
+    """Step 2 is being rolled out: at least one member restarted with its new certificate (nothing pending)
+    and at least one still waiting for its restart."""
+    state = progress(cluster.out)
+    if state is None or (state["step"], state["rolled_out"]) != ("reissue", False):
+        return False
+    members = members_progress(cluster).values()
+    return any(running and not pending for running, pending in members) and any(pending for _, pending in members)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (ansible-runner starts ansible-playbook in a session of its own, so the
+    process group alone would miss it)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    queue = [pid]
+    while queue:
+        children = parents.get(queue.pop(), [])
+        found.update(children)
+        queue.extend(children)
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def kill_tree(process: subprocess.Popen[bytes]) -> list[str]:
+    """Stops the process and everything below it (SIGSTOP until no new process appears), then SIGKILLs them
+    all; returns their command lines."""
+    stopped: set[int] = set()
+    os.killpg(process.pid, signal.SIGSTOP)
+    while True:
+        new = descendants(process.pid) - stopped
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+        stopped |= new
+    lines = [command_line(pid) for pid in stopped]
+    os.killpg(process.pid, signal.SIGKILL)
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    process.wait(timeout=60)
+    return lines
+
+
+def test_a_rotation_killed_while_reissuing_resumes_and_completes_without_losing_a_write(
+        cluster: LabCluster, tmp_path: Path) -> None:
+    tree = cluster.out
+    place_old_client(cluster, HOSTS)  # signed by the tree's CA, still the old one before step 2
+    taken_before = len(snapshots(tree))
+    log = tmp_path / "killed-run.log"
+    with writer(cluster) as workload:
+        workload.start()
+        workload.wait_for_acknowledged(30, timeout=60)
+        argv = [sys.executable, "-m", "provisioner", "certs", "rotate-ca", str(cluster.cluster_file),
+                "--build", str(tree), "--yes"]
+        with log.open("wb") as sink:
+            process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True,
+                                       env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+        try:
+            deadline = time.monotonic() + 600
+            while not mid_reissue(cluster):
+                assert process.poll() is None, f"rotate-ca ended before step 2 was half rolled out:\n{log.read_text()}"
+                assert time.monotonic() < deadline, f"step 2 never got half rolled out:\n{log.read_text()}"
+                time.sleep(0.5)
+            killed = kill_tree(process)
+        finally:
+            if process.poll() is None:
+                kill_tree(process)
+        assert process.returncode == -signal.SIGKILL, log.read_text()
+        assert any("ansible-playbook" in line for line in killed), killed
+        assert "step 2 of 3" in log.read_text() and "CA rotation done" not in log.read_text()
+        # Really killed in the middle: step 2 not rolled out, members on both sides of their restart.
+        state = progress(tree)
+        assert state is not None and (state["step"], state["rolled_out"]) == ("reissue", False)
+        members = members_progress(cluster)
+        assert any(running and not pending for running, pending in members.values()), members
+        assert any(pending for _, pending in members.values()), members
+        old_ca = state["old_ca"]
+        assert len(snapshots(tree)) == taken_before + 1
+
+        started = time.monotonic()
+        resumed = rotate_ca(cluster, "--yes")
+        took = time.monotonic() - started
+        assert resumed.exit_code == 0, resumed.stdout + resumed.stderr
+        assert "2. re-issue every etcd leaf" in resumed.stdout and "1. issue a new etcd CA" not in resumed.stdout
+        assert "(resumed: its files are in the build folder)" in resumed.stdout
+        assert "CA rotation done; the old CA is kept in" in resumed.stdout
+        summary = nothing_lost(workload, 60)
+    print(f"rotation resumed after a kill in step 2 on the external layout: {took:.1f} s; {summary}")
+
+    # The resumed run took a snapshot of its own before changing anything.
+    assert len(snapshots(tree)) == taken_before + 2
+    assert str(snapshots(tree)[-1]) in resumed.stdout.replace("\n", "")
+    new_ca = certificate_fingerprint(tree / "pki" / "etcd" / "ca.crt")
+    assert new_ca and new_ca != old_ca
+    retired = list((tree / "pki" / "etcd" / "retired").glob("ca-*.crt"))
+    assert [certificate_fingerprint(path) for path in retired] == [old_ca]
+    assert not (tree / STATE).exists() and not (tree / BUNDLE).exists()
+    record = read_record(tree)
+    assert record is not None and (record.ca.etcd, record.ca.etcd_rotation) == (new_ca, None)
+    ca_pem = (tree / "pki" / "etcd" / "ca.crt").read_text()
+    for host, path in TRUST_FILE.items():  # the control-plane hosts' files too: the new CA alone
+        assert cluster.ssh(host, f"cat {path}").stdout == ca_pem, (host, path)
+        assert certificates_in(cluster, host, path) == 1, (host, path)
+        refused = cluster.ssh(host, f"openssl verify -CAfile {path} {OLD_CLIENT[0]}", check=False)
+        assert refused.returncode != 0, (host, path, refused.stdout)
+    for host in CONTROL_PLANE:
+        assert cluster.ssh(host, f"cat {CLIENT}").stdout == (tree / "pki" / "etcd" / "apiserver-etcd-client.crt"
+                                                             ).read_text(), host
+        cluster.ssh(host, f"openssl verify -CAfile {TRUST_FILE[host]} {CLIENT}")
+    for host, address in MEMBERS.items():
+        assert cluster.ssh(host, f"ls -A {PENDING_RESTART_DIR}", check=False).stdout.strip() == "", host
+        assert not health_with(cluster, host, address, *OLD_CLIENT), host
+        assert health_with(cluster, host, address, "/etc/etcd/pki/healthcheck-client.crt",
+                           "/etc/etcd/pki/healthcheck-client.key"), host
+    verify_passes(cluster)
+    listed = run_cli("certs", str(cluster.cluster_file), "--build", str(tree))
+    assert listed.exit_code == 0, listed.stdout + listed.stderr
