@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from provisioner import hostpaths
 from provisioner.backup.remote import Remote
@@ -50,32 +51,53 @@ def judge(found: Found, now: datetime, warn_days: int) -> Judged:
     """Pure: what an operator needs to know about one certificate, and what is wrong with it."""
     if found.pem_on_host is None:
         return Judged(found.host, found.path, "", (), "", None, None, "missing on the host", ("missing",))
-    try:
-        certificate = x509.load_pem_x509_certificate(found.pem_on_host.encode())
-    except ValueError:
+    on_host = _certificates(found.pem_on_host)
+    if not on_host:
         return Judged(found.host, found.path, "", (), "", None, None, "unreadable", ("not a PEM certificate",))
+    certificate = on_host[0]  # a trust bundle is described by its first certificate
     not_after = certificate.not_valid_after_utc
     days_left = int((not_after - now).total_seconds() // 86400)
-    if found.pem_in_tree is None:
-        tree = "not from the tree"
-    else:
-        tree = "same" if _same(found.pem_in_tree, certificate) else "differs"
+    difference = None if found.pem_in_tree is None else bundle_difference(on_host, found.pem_in_tree)
+    tree = "not from the tree" if found.pem_in_tree is None else "differs" if difference else "same"
     problems = []
     if not_after <= now:
         problems.append("expired")
     elif days_left < warn_days:
         problems.append(f"expires within {warn_days} days")
-    if tree == "differs":
-        problems.append("differs from the tree")
+    if difference:
+        problems.append(f"differs from the tree ({difference})")
     return Judged(found.host, found.path, certificate.subject.rfc4514_string(), _sans(certificate),
                   certificate.issuer.rfc4514_string(), not_after, days_left, tree, tuple(problems))
 
 
-def _same(pem: str, certificate: x509.Certificate) -> bool:
+def bundle_difference(on_host: list[x509.Certificate], pem_in_tree: str) -> str | None:
+    """Pure: None when the host's file holds the tree's certificates, all of them in the same order (a trust
+    bundle during a CA rotation holds several); otherwise which one differs."""
+    in_tree = _certificates(pem_in_tree)
+    if in_tree is None:
+        return "the tree's file is not PEM certificates"
+    if len(on_host) != len(in_tree):
+        return f"{_count(len(on_host))} on the host, {_count(len(in_tree))} in the tree"
+    for number, (host_certificate, tree_certificate) in enumerate(zip(on_host, in_tree, strict=True), start=1):
+        if host_certificate != tree_certificate:
+            return f"certificate {number} of {len(in_tree)}: {_named(host_certificate)} on the host, " \
+                   f"{_named(tree_certificate)} in the tree"
+    return None
+
+
+def _named(certificate: x509.Certificate) -> str:
+    return f"{certificate.subject.rfc4514_string()} sha256:{certificate.fingerprint(hashes.SHA256()).hex()[:16]}"
+
+
+def _count(number: int) -> str:
+    return f"{number} certificate{'' if number == 1 else 's'}"
+
+
+def _certificates(pem: str) -> list[x509.Certificate] | None:
     try:
-        return x509.load_pem_x509_certificate(pem.encode()) == certificate
+        return x509.load_pem_x509_certificates(pem.encode())
     except ValueError:
-        return False
+        return None
 
 
 def _sans(certificate: x509.Certificate) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from provisioner.certs.check import Found, judge, parse_listing, read_command
@@ -21,6 +23,11 @@ def pem(issued_at: datetime) -> str:
     leaf = LeafProfile("etcd/members/cp1/server", "cp1", None, ("cp1", "localhost"),
                        (ipaddress.ip_address("198.18.0.11"),), SERVER_AND_CLIENT)
     return issue_leaf(leaf, ca, "ecdsa-p256", issued_at).certificate.public_bytes(Encoding.PEM).decode()
+
+
+def named(pem_text: str) -> str:
+    certificate = x509.load_pem_x509_certificate(pem_text.encode())
+    return f"CN=cp1 sha256:{certificate.fingerprint(hashes.SHA256()).hex()[:16]}"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +47,25 @@ def test_expiring_expired_and_different_certificates_are_problems(fresh: str) ->
         "expires within 30 days",)
     assert judge(Found("cp1", "a.crt", fresh, fresh), NOW + timedelta(days=366), 30).problems == ("expired",)
     other = pem(NOW - timedelta(days=1))
-    assert judge(Found("cp1", "a.crt", other, fresh), NOW, 30).problems == ("differs from the tree",)
+    differs = judge(Found("cp1", "a.crt", other, fresh), NOW, 30)
+    assert differs.tree == "differs"
+    assert differs.problems == (f"differs from the tree (certificate 1 of 1: {named(other)} on the host, "
+                                f"{named(fresh)} in the tree)",)
+
+
+def test_a_trust_bundle_is_compared_whole_and_in_order(fresh: str) -> None:
+    old, new = pem(NOW - timedelta(days=1)), fresh
+    assert judge(Found("cp1", "ca.crt", old + new, old + new), NOW, 30).tree == "same"
+    # The first certificate alike is not enough: the second (the rotation's new CA) differs.
+    second = judge(Found("cp1", "ca.crt", old + old, old + new), NOW, 30)
+    assert second.tree == "differs" and second.problems == (
+        f"differs from the tree (certificate 2 of 2: {named(old)} on the host, {named(new)} in the tree)",)
+    swapped = judge(Found("cp1", "ca.crt", new + old, old + new), NOW, 30)
+    assert swapped.problems[0].startswith("differs from the tree (certificate 1 of 2: ")
+    assert judge(Found("cp1", "ca.crt", old, old + new), NOW, 30).problems == (
+        "differs from the tree (1 certificate on the host, 2 certificates in the tree)",)
+    assert judge(Found("cp1", "ca.crt", old + new, old), NOW, 30).problems == (
+        "differs from the tree (2 certificates on the host, 1 certificate in the tree)",)
 
 
 def test_missing_unreadable_and_foreign_certificates(fresh: str) -> None:
