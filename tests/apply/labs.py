@@ -97,13 +97,13 @@ class LabCluster:
 
 
 @contextmanager
-def applied_lab(cluster_file: Path, state_root: Path, out: Path) -> Iterator[LabCluster]:
+def applied_lab(cluster_file: Path, state_root: Path, out: Path, example: str | None = None) -> Iterator[LabCluster]:
     """The cluster file's machines up (state under state_root) and applied into `out`; torn down whatever
-    happens."""
+    happens. `example`: the example the file copies (default: the cluster's name)."""
     lab = lab_for(topology_of(cluster_file), state_root)
     try:
         lab.up()
-        cluster = LabCluster(topology_of(cluster_file).name, cluster_file, lab, out, {})
+        cluster = LabCluster(example or topology_of(cluster_file).name, cluster_file, lab, out, {})
         cluster.reload()
         result = cluster.apply()
         assert result.exit_code == 0, result.stdout + result.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from provisioner.providers.lab import lab_prerequisites_problems
 from provisioner.workload import Attempt, HistoryReport, Workload, check_history
-from tests.apply.labs import LabCluster, lab_cluster_file, lab_for, topology_of
+from tests.apply.labs import LabCluster, applied_lab, lab_cluster_file, topology_of
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -35,16 +35,8 @@ GAP_BOUND_SECONDS = 10.0
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
     root = tmp_path_factory.mktemp("workload")
     cluster_file = lab_cluster_file("lab-stacked", root / "clusters", root / "labs", prefix=PREFIX, subnet=SUBNET)
-    lab = lab_for(topology_of(cluster_file), root / "labs")
-    try:
-        lab.up()
-        labbed = LabCluster("lab-stacked", cluster_file, lab, root / "build", {})
-        labbed.reload()
-        result = labbed.apply()
-        assert result.exit_code == 0, result.stdout + result.stderr
+    with applied_lab(cluster_file, root / "labs", root / "build", "lab-stacked") as labbed:
         yield labbed
-    finally:
-        lab.down()
 
 
 def endpoints(cluster: LabCluster) -> str:
