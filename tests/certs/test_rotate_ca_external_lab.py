@@ -11,6 +11,7 @@ verify and `certs` pass."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -91,7 +92,8 @@ def verify_passes(cluster: LabCluster) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
 
 
-def test_step_one_makes_the_control_plane_hosts_trust_both_cas_and_verify_passes(cluster: LabCluster) -> None:
+def test_step_one_makes_the_control_plane_hosts_trust_both_cas_and_verify_passes(
+        cluster: LabCluster, tmp_path: Path) -> None:
     tree = cluster.out
     client_before = {host: cluster.ssh(host, f"cat {CLIENT}").stdout for host in CONTROL_PLANE}
     place_old_client(cluster, HOSTS)
@@ -113,8 +115,15 @@ def test_step_one_makes_the_control_plane_hosts_trust_both_cas_and_verify_passes
             assert cluster.ssh(host, f"cat {CLIENT}").stdout == client_before[host], host
         for host, address in MEMBERS.items():
             assert health_with(cluster, host, address, *OLD_CLIENT), host
-        middle = run_cli("verify", str(cluster.cluster_file), "--out", str(tree))
+        # Mid-way, with the writer still writing: verify passes, the recorded CAs found on every host.
+        report = tmp_path / "middle.json"
+        middle = run_cli("verify", str(cluster.cluster_file), "--out", str(tree), "--json", str(report))
         assert middle.exit_code == 0, middle.stdout + middle.stderr
+        assert {check["host"] for check in json.loads(report.read_text())["checks"]
+                if check["check"] == "installed_cas_are_the_recorded_ones" and check["outcome"] == "passed"
+                } == set(HOSTS), middle.stdout
+        listed = run_cli("certs", str(cluster.cluster_file), "--build", str(tree))  # bundles compared whole
+        assert listed.exit_code == 0, listed.stdout + listed.stderr
         summary = "; ".join(nothing_lost(workload, MEMBERS, 30).lines()[:3])
     print(f"step 1 on the external layout (2 control-plane hosts, 3 members): {took:.1f} s; {summary}")
 
