@@ -41,6 +41,7 @@ from tests.certs.rotation_labs import (
     place_old_client,
 )
 from tests.conftest import REPO, CliResult, run_cli
+from tests.processes import kill_tree
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -153,59 +154,6 @@ def mid_reissue(cluster: LabCluster) -> bool:
         return False
     members = members_progress(cluster).values()
     return any(running and not pending for running, pending in members) and any(pending for _, pending in members)
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid` (ansible-runner starts ansible-playbook in a session of its own, so the
-    process group alone would miss it)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    queue = [pid]
-    while queue:
-        children = parents.get(queue.pop(), [])
-        found.update(children)
-        queue.extend(children)
-    return found
-
-
-def command_line(pid: int) -> str:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def kill_tree(process: subprocess.Popen[bytes]) -> list[str]:
-    """Stops the process and everything below it (SIGSTOP until no new process appears), then SIGKILLs them
-    all; returns their command lines."""
-    stopped: set[int] = set()
-    os.killpg(process.pid, signal.SIGSTOP)
-    while True:
-        new = descendants(process.pid) - stopped
-        if not new:
-            break
-        for pid in new:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                continue
-        stopped |= new
-    lines = [command_line(pid) for pid in stopped]
-    os.killpg(process.pid, signal.SIGKILL)
-    for pid in stopped:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-    process.wait(timeout=60)
-    return lines
 
 
 def test_a_rotation_killed_while_reissuing_resumes_and_completes_without_losing_a_write(
