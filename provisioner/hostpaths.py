@@ -63,5 +63,9 @@ RECORD = "/var/lib/provisioner/record.yml"
 ETCD_JOIN_CONFIG = "/etc/etcd/etcd.join.conf.yml"
 ETCD_JOIN_DROPIN = "/etc/systemd/system/etcd.service.d/provisioner-join.conf"
 KUBE_APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+# Where the manifest is parked while kube-apiserver is stopped (a restore, a restart with new files):
+# outside the manifests folder, since the kubelet runs every file in it. Whichever of apply's restart
+# and restore runs next puts back a manifest a stopped run left here.
+KUBE_APISERVER_PARKED = "/etc/kubernetes/provisioner/kube-apiserver.yaml.parked"
 KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
 KUBERNETES_CA = "/etc/kubernetes/pki/ca.crt"

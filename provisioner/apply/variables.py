@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from provisioner import hostpaths
 from provisioner.apply import remote_paths
-from provisioner.cluster.topology import Topology
+from provisioner.cluster.ports import APISERVER_PORT
+from provisioner.cluster.topology import Topology, url_host
 from provisioner.kubernetes.images import kubeadm_images
 from provisioner.plan.kubeadm import KubeadmDecision
 from provisioner.render.cni import manifest_source
@@ -95,6 +96,13 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
         "kubernetes_cni_manifest_url": manifest_url,
         "kubernetes_cni_manifest_sha256": manifest_sha256,
+        # Restarting kube-apiserver when its files changed (restart_apiserver.yml).
+        "kubernetes_apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
+        "kubernetes_apiserver_parked": hostpaths.KUBE_APISERVER_PARKED,
+        "kubernetes_ca": hostpaths.KUBERNETES_CA,
+        # Each control-plane host's own API server, where kubeadm has it listen (not through the endpoint).
+        "kubernetes_apiserver_readyz": {host.name: f"https://{url_host(host.address)}:{APISERVER_PORT}/readyz"
+                                        for host in topology.control_plane_hosts},
     }
 
 

@@ -19,9 +19,6 @@ from provisioner.cluster.topology import EtcdMember, Topology
 from provisioner.errors import UsageError
 
 RESTORE_DIR = "/var/lib/provisioner/restore"
-APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
-# Outside the manifests folder: the kubelet runs every file in it.
-APISERVER_PARKED = "/etc/kubernetes/provisioner/kube-apiserver.yaml.stopped-for-restore"
 # In the build folder while a restore is under way: a re-run continues it with the same token.
 IN_PROGRESS = "restore-in-progress.json"
 RECORD = "etcd-cluster.json"
@@ -114,8 +111,6 @@ def restore_variables(topology: Topology, restore: Restore) -> dict[str, Any]:
         "etcd_restore_commands": {member.name: restore_command(topology, member, copy, restore.token,
                                                                topology.cluster.etcd.data_dir)
                                   for member in topology.etcd_members},
-        "etcd_restore_apiserver_manifest": APISERVER_MANIFEST,
-        "etcd_restore_apiserver_parked": APISERVER_PARKED,
     }
 
 

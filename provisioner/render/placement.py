@@ -73,11 +73,24 @@ def _etcd_backup(host: Host) -> list[Placement]:
     ]
 
 
-def _control_plane(host: Host, etcd_trust: str) -> list[Placement]:
+# The static Pod kubeadm runs the API server in: restarted (apply's kubernetes phase, one control-plane
+# host at a time) when a file it reads only when it starts changes. Only where kubeadm runs it.
+KUBE_APISERVER = "kube-apiserver"
+
+
+def _apiserver_service(topology: Topology) -> str:
+    return KUBE_APISERVER if topology.cluster.kubernetes.install == "kubeadm" else ""
+
+
+def _control_plane(topology: Topology, host: Host, etcd_trust: str) -> list[Placement]:
     kube = hp.KUBERNETES_PKI
+    # kube-apiserver reads its etcd CA and client certificate (--etcd-cafile, --etcd-certfile) only when
+    # it starts. The Kubernetes CAs below are not marked: they never change once issued, and a new one
+    # would need every kubeadm certificate re-signed, which a restart does not do.
+    apiserver = _apiserver_service(topology)
     return [
-        Placement(etcd_trust, hp.KUBE_ETCD_CA, "root", "root", "0644", False, ""),
-        *_pair("etcd/apiserver-etcd-client", _without_suffix(hp.APISERVER_ETCD_CLIENT_CERT), "root", ""),
+        Placement(etcd_trust, hp.KUBE_ETCD_CA, "root", "root", "0644", False, apiserver),
+        *_pair("etcd/apiserver-etcd-client", _without_suffix(hp.APISERVER_ETCD_CLIENT_CERT), "root", apiserver),
         # kubeadm signs the control-plane certificates with these CAs, so it truly needs their keys.
         *_pair("kubernetes/ca", f"{kube}/ca", "root", ""),
         *_pair("kubernetes/front-proxy-ca", f"{kube}/front-proxy-ca", "root", ""),
@@ -97,12 +110,15 @@ def _kubernetes_cluster_files(topology: Topology) -> list[Placement]:
             Placement("kubernetes/cni/pod-network.yaml", f"{hp.KUBE_CNI_DIR}/pod-network.yaml", "root", "root",
                       "0644", False, ""),
         ]
+    # Both read by kube-apiserver only when it starts.
+    apiserver = _apiserver_service(topology)
     if kubernetes.encrypt_secrets:
         # Holds the key Secrets are encrypted with.
         result.append(Placement(ENCRYPTION_CONFIG, hp.ENCRYPTION_CONFIG, "root", "root", "0600",
-                                True, ""))
+                                True, apiserver))
     if kubernetes.audit_log:
-        result.append(Placement("kubernetes/audit-policy.yaml", hp.AUDIT_POLICY, "root", "root", "0644", False, ""))
+        result.append(Placement("kubernetes/audit-policy.yaml", hp.AUDIT_POLICY, "root", "root", "0644", False,
+                                apiserver))
     return result
 
 
@@ -136,7 +152,7 @@ def placements(topology: Topology, host: Host, etcd_trust: str = ETCD_TRUST) -> 
         if topology.cluster.etcd.backup is not None:
             result += _etcd_backup(host)
     if "control_plane" in roles:
-        result += _control_plane(host, etcd_trust) + _kubernetes_cluster_files(topology)
+        result += _control_plane(topology, host, etcd_trust) + _kubernetes_cluster_files(topology)
     if "load_balancer" in roles and topology.load_balancer_hosts:
         result += _load_balancer(host)
     if "worker" in roles and "control_plane" not in roles:

@@ -141,7 +141,8 @@ def test_secrets_are_encrypted_at_rest_with_a_key_generated_once(tmp_path: Path)
     placed = [entry for entry in _load(out / "hosts/cp1/files.yml")["files"]
               if entry["dest"] == hostpaths.ENCRYPTION_CONFIG]
     assert placed == [{"src": "secrets/encryption-config.yaml", "dest": hostpaths.ENCRYPTION_CONFIG, "owner": "root",
-                       "group": "root", "mode": "0600", "secret": True, "service": "", "pair": ""}]
+                       "group": "root", "mode": "0600", "secret": True, "service": "kube-apiserver",
+                       "pair": ""}]
     assert "encryption" not in (out / "hosts/worker1/files.yml").read_text()
     assert "encryption" not in (out / "hosts/etcd1/files.yml").read_text()
 

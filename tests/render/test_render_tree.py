@@ -70,6 +70,31 @@ def test_each_host_gets_only_what_its_roles_need(tmp_path: Path) -> None:
                         "/etc/keepalived/check_haproxy.sh", "/etc/keepalived/provisioner-auth.conf"}
 
 
+@pytest.mark.parametrize("install", ["kubeadm", "none"])
+def test_the_files_kube_apiserver_reads_when_it_starts_restart_it_where_kubeadm_runs_it(
+        install: str, tmp_path: Path) -> None:
+    data = yaml.safe_load((EXAMPLES / "servers-example/cluster.yaml").read_text())
+    data["kubernetes"] |= {"install": install, "encrypt_secrets": True, "audit_log": True}
+    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(data))
+    topology, _ = load_topology(tmp_path / "cluster.yaml")
+    render(topology, tmp_path / "build")
+    restarting = {dest: entry["src"] for dest, entry in _placements(tmp_path / "build", "cp1").items()
+                  if entry["service"] == "kube-apiserver"}
+    if install == "none":
+        assert restarting == {}, "nothing restarts an API server the tool does not run"
+        return
+    assert restarting == {
+        "/etc/kubernetes/pki/etcd/ca.crt": "pki/etcd/ca.crt",
+        "/etc/kubernetes/pki/apiserver-etcd-client.crt": "pki/etcd/apiserver-etcd-client.crt",
+        "/etc/kubernetes/pki/apiserver-etcd-client.key": "secrets/pki/etcd/apiserver-etcd-client.key",
+        "/etc/kubernetes/encryption/config.yaml": "secrets/encryption-config.yaml",
+        "/etc/kubernetes/audit/policy.yaml": "kubernetes/audit-policy.yaml",
+    }
+    # A worker and an etcd host run no API server.
+    for host in ("worker1", "etcd1"):
+        assert not any(entry["service"] == "kube-apiserver" for entry in _placements(tmp_path / "build", host).values())
+
+
 @pytest.mark.parametrize("name", ["lab-stacked", "lab-external", "servers-example"])
 def test_the_etcd_ca_key_never_leaves_this_machine_and_keys_travel_as_secrets_with_their_certificate(
         name: str, tmp_path: Path) -> None:
