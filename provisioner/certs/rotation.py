@@ -1,6 +1,8 @@
 """Rotating the etcd CA without downtime (pure): which step comes next, and what the hosts trust at each.
 
-Three steps, each rolled out by apply (members restarted one at a time, a health check between):
+Three steps, each rolled out by apply (members restarted one at a time, a health check between; then,
+where kubeadm runs the control plane, kube-apiserver one host at a time, so every API server uses the
+step's files before the next step: the last one stops etcd trusting the old client certificate):
 
 1. trust both: a new CA is issued beside the old one; every trust file becomes a bundle of old and new;
 2. re-issue: the new CA signs every etcd leaf (members, clients); the trust files still hold both;
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from provisioner.certs.rollout import restarts
 
 StepName = Literal["trust-both", "reissue", "drop-old"]
 STEPS: tuple[StepName, ...] = ("trust-both", "reissue", "drop-old")
@@ -91,14 +95,16 @@ def trusted_cas(step: StepName | None) -> tuple[str, ...]:
     return TRUSTED[step]
 
 
-def plan_lines(state: RotationState | None, hosts: list[str], members: list[str]) -> list[str]:
-    """What the rotation will do, numbered from the next step; `hosts` get the files, `members` restart."""
+def plan_lines(state: RotationState | None, hosts: list[str], members: list[str],
+               api_servers: list[str] | None = None) -> list[str]:
+    """What the rotation will do, numbered from the next step; `hosts` get the files, `members` restart,
+    then the kube-apiserver of `api_servers` (every step changes the etcd files it reads when it starts)."""
     lines = []
     first = len(STEPS) - len(remaining_steps(state)) + 1
     for number, step in enumerate(remaining_steps(state), start=first):
         resumed = " (resumed: its files are in the build folder)" if state and state.step == step else ""
         lines.append(f"{number}. {SENTENCES[step]}{resumed}\n"
-                     f"   files on {', '.join(hosts)}; etcd restarted one member at a time: {', '.join(members)}")
+                     f"   files on {', '.join(hosts)}; {restarts(members, api_servers or [])}")
     lines.append("then the old CA is moved aside in the build folder (kept, never deleted) and the record names "
                  "the new CA alone")
     return lines

@@ -24,7 +24,8 @@ ExpiringOption = Annotated[int | None, typer.Option(
 BuildOption = Annotated[Path | None, typer.Option(
     "--build", help="Rendered tree folder apply used (default: build/ next to the cluster file).")]
 YesOption = Annotated[bool, typer.Option("--yes", help="renew, rotate-ca: really restart the etcd members one at "
-                                                        "a time.")]
+                                                        "a time, then kube-apiserver one control-plane host at a "
+                                                        "time where kubeadm runs it.")]
 OneStepOption = Annotated[bool, typer.Option("--one-step", help="rotate-ca: roll out the next step only, then stop "
                                                                 "(run again for the next).")]
 
@@ -36,10 +37,12 @@ def certs_command(arguments: ArgumentsArg, warn_days: WarnOption = 30, expiring_
 
     `certs renew CLUSTER.yaml --yes` issues new leaf certificates from the same etcd CA (a snapshot is taken
     first) and rolls them out with apply: etcd members restart one at a time, each waiting for a healthy
-    cluster.
+    cluster; where kubeadm runs the control plane, kube-apiserver then restarts one control-plane host at a
+    time with its new etcd client certificate, each waiting until it is ready.
 
     `certs rotate-ca CLUSTER.yaml --yes` replaces the etcd CA in three rolled-out steps (trust the old and
-    new CA, re-issue every leaf from the new one, trust the new one only); a stopped run continues."""
+    new CA, re-issue every leaf from the new one, trust the new one only), each restarting the etcd members
+    and then kube-apiserver as renew does; a stopped run continues."""
     if len(arguments) == 1:
         _check(Path(arguments[0]), warn_days, build)
     elif len(arguments) == 2 and arguments[0] == "renew":
@@ -82,13 +85,15 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
     from provisioner.backup.snapshot import default_snapshot_path
     from provisioner.certs.renew import renew_leaves
+    from provisioner.certs.rollout import APISERVER_ETCD_CLIENT, api_servers
     from provisioner.cli.etcd import all_targets, member_targets, snapshot_here
     from provisioner.render import default_output
 
     topology = load(cluster_file)
     tree = build or default_output(topology)
     if not yes:
-        raise UsageError("renewal restarts every etcd member whose certificate changes, one at a time: "
+        raise UsageError("renewal restarts every etcd member whose certificate changes, one at a time (and "
+                         "kube-apiserver, where kubeadm runs it, when its etcd client certificate changes): "
                          "re-run with --yes")
     destination = default_snapshot_path(tree, f"{topology.name}-before-renewal", datetime.now(UTC))
     snapshot_here(topology, member_targets(topology, tree), destination)
@@ -97,6 +102,10 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
         output.out.print(f"no leaf certificate expires within {expiring_within} days: nothing to renew")
         return
     output.out.print(f"renewed in the tree: {escape(', '.join(renewed))}; rolling them out", soft_wrap=True)
+    restarting = api_servers(topology) if APISERVER_ETCD_CLIENT in renewed else []
+    if restarting:
+        output.out.print(f"once etcd is done, kube-apiserver restarts with its new etcd client certificate, one "
+                         f"control-plane host at a time: {escape(', '.join(restarting))}", soft_wrap=True)
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
@@ -109,6 +118,7 @@ def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
     from provisioner.backup.snapshot import default_snapshot_path
     from provisioner.certs import rotate
+    from provisioner.certs.rollout import api_servers
     from provisioner.certs.rotation import STEPS, Finish, Prepare, next_action, plan_lines
     from provisioner.cli.etcd import all_targets, member_targets, rewrite_record, snapshot_here
     from provisioner.cluster.record import read_record
@@ -120,17 +130,14 @@ def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool
     if record is None:
         raise UsageError(f"{tree}: no record of the cluster (record.yml): rotate-ca replaces the CA of a cluster "
                          f"apply built; run apply first, or give --build")
-    if topology.cluster.kubernetes.install == "kubeadm" and record.control_plane_initialized:
-        raise UsageError(f"{cluster_file.name}: kubernetes.install: kubeadm has initialised the control plane: "
-                         f"rotate-ca does not restart kube-apiserver, which reads the etcd CA only when it starts; "
-                         f"the etcd CA is not rotated for such a cluster")
     state = rotate.read_state(tree)
     output.out.print("CA rotation of etcd, each step rolled out by apply:")
     members = [member.name for member in topology.etcd_members]
-    for line in plan_lines(state, [host.name for host in topology.hosts], members):
+    for line in plan_lines(state, [host.name for host in topology.hosts], members, api_servers(topology)):
         output.out.print("  " + escape(line).replace("\n", "\n  "), soft_wrap=True)
     if not yes:
-        raise UsageError("every step restarts the etcd members one at a time; nothing was changed: re-run with --yes")
+        raise UsageError("every step restarts the etcd members one at a time (and kube-apiserver, where kubeadm "
+                         "runs it); nothing was changed: re-run with --yes")
     destination = default_snapshot_path(tree, f"{topology.name}-before-ca-rotation", datetime.now(UTC))
     snapshot_here(topology, member_targets(topology, tree), destination)
     display = ApplyDisplay(output.out)

@@ -53,17 +53,27 @@ def test_rotate_ca_shows_the_plan_and_without_yes_changes_nothing(tmp_path: Path
     assert result.stderr.count("error:") == 1 and "re-run with --yes" in result.stderr
     assert "1. issue a new etcd CA beside the old one" in result.stdout
     assert "3. make every host trust the new CA only" in result.stdout
-    assert "etcd restarted one member at a time: cp1" in result.stdout
+    assert "etcd restarted one member at a time: cp1\n" in result.stdout
+    assert "kube-apiserver" not in result.stdout, "kubernetes.install: none runs no API server of ours"
     assert snapshot_of(tree) == before
 
 
-def test_rotate_ca_needs_a_recorded_cluster_and_refuses_an_initialised_kubeadm_control_plane(tmp_path: Path) -> None:
+def test_rotate_ca_needs_a_recorded_cluster(tmp_path: Path) -> None:
     (tmp_path / "cluster.yaml").write_text(CLUSTER)
     result = run_cli("certs", "rotate-ca", "cluster.yaml", "--yes", cwd=tmp_path)
     assert result.exit_code == 2 and "no record of the cluster (record.yml)" in result.stderr
+    assert not (tmp_path / "build").exists()
+
+
+def test_rotate_ca_on_an_initialised_kubeadm_control_plane_plans_the_api_server_restarts(tmp_path: Path) -> None:
     tree = built(tmp_path, initialized=True, install="kubeadm")
     before = snapshot_of(tree)
-    result = run_cli("certs", "rotate-ca", "cluster.yaml", "--yes", cwd=tmp_path)
+    result = run_cli("certs", "rotate-ca", "cluster.yaml", cwd=tmp_path)
     assert result.exit_code == 2, result.stderr
-    assert result.stderr.count("error:") == 1 and "does not restart kube-apiserver" in result.stderr
+    # Refused only for the missing --yes, which names the API servers too.
+    assert result.stderr.count("error:") == 1 and "(and kube-apiserver, where kubeadm runs it)" in result.stderr
+    assert "re-run with --yes" in result.stderr
+    restarts = ("etcd restarted one member at a time: cp1; then kube-apiserver restarted one control-plane host at "
+                "a time: cp1")
+    assert result.stdout.count(restarts) == 3, result.stdout
     assert snapshot_of(tree) == before

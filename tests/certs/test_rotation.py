@@ -56,3 +56,11 @@ def test_the_plan_names_the_step_it_resumes_at_its_hosts_and_members() -> None:
     resumed = plan_lines(state("reissue", False), ["cp1"], ["cp1"])
     assert resumed[0].startswith("2. re-issue") and "(resumed: its files are in the build folder)" in resumed[0]
     assert plan_lines(None, ["cp1"], ["cp1"])[0].startswith("1. issue a new etcd CA beside the old one")
+
+
+def test_with_kubeadm_every_step_restarts_kube_apiserver_after_the_members() -> None:
+    lines = plan_lines(None, ["cp1", "cp2", "lb1"], ["cp1", "cp2"], ["cp1", "cp2"])
+    for line in lines[:3]:
+        assert line.endswith("files on cp1, cp2, lb1; etcd restarted one member at a time: cp1, cp2; then "
+                             "kube-apiserver restarted one control-plane host at a time: cp1, cp2"), line
+    assert all("kube-apiserver" not in line for line in plan_lines(None, ["cp1"], ["cp1"], []))
