@@ -18,8 +18,23 @@ NODES_READY = {"items": [{"metadata": {"name": name}, "status": {"conditions": [
                          for name in ("cp1", "cp2", "cp3")]}
 
 
-def _api(broken_etcd_on: str = "", nodes: Mapping[str, object] = NODES_READY) -> object:
+STARTED = 1_800_000_000
+# The lab-stacked example encrypts Secrets and keeps an audit log.
+API_SERVER_FILES = ("/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                    "/etc/kubernetes/pki/apiserver-etcd-client.key", "/etc/kubernetes/encryption/config.yaml",
+                    "/etc/kubernetes/audit/policy.yaml")
+
+
+def _api(broken_etcd_on: str = "", nodes: Mapping[str, object] = NODES_READY, stale_on: str = "",
+         stopped_on: str = "") -> object:
     def script(host: str, command: str) -> Answer | None:
+        if command.startswith("pid=$(pgrep --exact --oldest kube-apiserver)"):
+            if host == stopped_on:
+                return 3, "", ""
+            # The client certificate (and its key) placed a minute after the API server started on `stale_on`.
+            changed = {path: STARTED + 60 if host == stale_on and "client" in path else STARTED - 3600
+                       for path in API_SERVER_FILES}
+            return 0, f"started {STARTED}\n" + "".join(f"{when} {path}\n" for path, when in changed.items()), ""
         if "--raw=/readyz/etcd" in command:
             if host == broken_etcd_on:
                 return 1, "", "Error from server (InternalError): [-]etcd failed: reason withheld"
@@ -44,7 +59,8 @@ def test_with_kubeadm_every_control_plane_host_asks_through_the_endpoint_and_its
     assert problems == []
     assert {(r.host, r.check, r.outcome) for r in results} == {
         *((host, check, Outcome.PASSED) for host in ("cp1", "cp2", "cp3")
-          for check in ("api_ready_through_endpoint", "api_server_reaches_etcd")),
+          for check in ("api_ready_through_endpoint", "api_server_reaches_etcd",
+                        "api_server_started_after_its_files_changed")),
         (CLUSTER, "nodes_ready", Outcome.PASSED)}
     cp2 = fleet.commands("cp2")
     assert ("kubectl --kubeconfig=/etc/kubernetes/admin.conf --request-timeout=5s "
@@ -53,6 +69,9 @@ def test_with_kubeadm_every_control_plane_host_asks_through_the_endpoint_and_its
             "--server=https://198.18.0.12:6443 get --raw=/readyz/etcd") in cp2
     assert "kubectl --kubeconfig=/etc/kubernetes/admin.conf --request-timeout=5s get nodes --output=json" in \
         fleet.commands("cp1")
+    assert ("pid=$(pgrep --exact --oldest kube-apiserver) || exit 3; "
+            "echo \"started $(( $(date +%s) - $(ps -o etimes= -p \"$pid\") ))\"; "
+            f"stat --format='%Y %n' -- {' '.join(API_SERVER_FILES)}") in cp2
     assert fleet.commands("lb1") == []
 
 
@@ -81,7 +100,23 @@ def test_without_kubernetes_the_checks_exist_but_are_skipped_with_the_reason(tmp
     fleet = FakeFleet(topology, lambda host, command: None)
     results, problems = run_plugin(topology, fleet.as_fleet(), ["test_kubernetes.py"])
     assert problems == []
-    assert {r.check for r in results} == {"api_ready_through_endpoint", "api_server_reaches_etcd", "nodes_ready"}
+    assert {r.check for r in results} == {"api_ready_through_endpoint", "api_server_reaches_etcd",
+                                          "api_server_started_after_its_files_changed", "nodes_ready"}
     assert {(r.outcome, r.found) for r in results} == {
         (Outcome.SKIPPED, "kubernetes.install is none: no API server to ask")}
     assert all(fleet.commands(host.name) == [] for host in topology.hosts)
+
+
+def test_an_api_server_older_than_its_etcd_client_certificate_fails_naming_the_files(installed: Topology) -> None:
+    fleet = FakeFleet(installed, _api(stale_on="cp3", stopped_on="cp1"))  # type: ignore[arg-type]
+    results, _ = run_plugin(installed, fleet.as_fleet(), ["test_kubernetes.py"])
+    failed = {r.host: r for r in results if r.outcome != Outcome.PASSED}
+    assert {(r.host, r.check, r.outcome) for r in failed.values()} == {
+        ("cp1", "api_server_started_after_its_files_changed", Outcome.FAILED),
+        ("cp3", "api_server_started_after_its_files_changed", Outcome.FAILED)}
+    assert (failed["cp1"].expected, failed["cp1"].found) == ("a running kube-apiserver", "none")
+    assert failed["cp3"].found == (
+        "it started at 2027-01-15 08:00:00 UTC; changed since: "
+        "/etc/kubernetes/pki/apiserver-etcd-client.crt at 2027-01-15 08:01:00 UTC; "
+        "/etc/kubernetes/pki/apiserver-etcd-client.key at 2027-01-15 08:01:00 UTC")
+    assert "pending-restart/kube-apiserver" in failed["cp3"].hint

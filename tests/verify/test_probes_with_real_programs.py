@@ -12,7 +12,7 @@ import pytest
 
 from provisioner import etcdctl
 from provisioner.cluster.etcd_release import version_of_etcd_binary
-from provisioner.verify.probes import haproxy, http
+from provisioner.verify.probes import haproxy, http, kubernetes
 from tests.local_etcd import LocalEtcd, free_port, needs
 
 pytestmark = pytest.mark.tools
@@ -127,3 +127,31 @@ backend {haproxy.BACKEND}
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_process_start_probe_sees_which_files_changed_after_a_real_process_started(tmp_path: Path) -> None:
+    # A real process under a name of its own (sleep copied), so no other process on this machine matches.
+    program = tmp_path / f"probe{time.monotonic_ns() % 10**8}"
+    program.write_bytes(Path("/bin/sleep").read_bytes())
+    program.chmod(0o755)
+    older, newer = tmp_path / "older.crt", tmp_path / "newer.crt"
+    older.write_text("before")
+    assert _sh(kubernetes.process_start_command(program.name, [str(older)])).returncode == kubernetes.NOT_RUNNING
+    process = subprocess.Popen([str(program), "60"])
+    try:
+        time.sleep(1.1)
+        started = time.time()
+        newer.write_text("after")
+        # Whole seconds both: a file changed in the second the process started counts as before it.
+        stale = int(started) + 2
+        subprocess.run(["touch", "-d", f"@{stale}", str(newer)], check=True)
+        subprocess.run(["touch", "-d", f"@{int(started) - 100}", str(older)], check=True)
+        result = _sh(kubernetes.process_start_command(program.name, [str(older), str(newer)]))
+        assert result.returncode == 0, result.stderr
+        found = kubernetes.started_after(result.stdout)
+    finally:
+        process.kill()
+        process.wait()
+    assert abs(found.started - (started - 1.1)) <= 2
+    assert found.changed == {str(older): int(started) - 100, str(newer): stale}
+    assert found.changed_since == [str(newer)]

@@ -1,12 +1,15 @@
 """The Kubernetes API, when the cluster file installs it: ready through the endpoint, each API server
-reaching etcd, every node Ready."""
+reaching etcd and running with the files it reads when it starts, every node Ready."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from provisioner.cluster.ports import APISERVER_PORT
 from provisioner.cluster.topology import Topology, url_host
+from provisioner.render.placement import KUBE_APISERVER, placements
 from provisioner.verify.expect import CannotCheck, expect, listing
 from provisioner.verify.fleet import Fleet, Target
 from provisioner.verify.probes import kubernetes
@@ -46,6 +49,32 @@ def test_api_server_reaches_etcd(kubernetes_installed: None, control_plane_host:
     ok, answer = _kubectl(control_plane_host, kubernetes.readyz_command(server, "etcd"))
     expect(ok and answer == "ok", expected=f"ok from {server}/readyz/etcd", found=answer,
            hint=f"the kube-apiserver log on {control_plane_host.name} (crictl logs), its etcd client files")
+
+
+def test_api_server_started_after_its_files_changed(kubernetes_installed: None, control_plane_host: Target,
+                                                    topology: Topology) -> None:
+    """This host's kube-apiserver started after the files it reads only when it starts last changed (the
+    etcd CA and client certificate, the encryption configuration, the audit policy): a missed restart
+    shows here, not when the old certificate expires."""
+    files = [placement.dest for placement in placements(topology, topology.host(control_plane_host.name))
+             if placement.service == KUBE_APISERVER]
+    result = control_plane_host.run(kubernetes.process_start_command("kube-apiserver", files))
+    expect(result.rc != kubernetes.NOT_RUNNING, expected="a running kube-apiserver", found="none",
+           hint=f"crictl ps -a and the kubelet's log on {control_plane_host.name}")
+    if result.rc != 0:
+        lines = result.stderr.strip().splitlines()
+        raise CannotCheck(lines[-1] if lines else f"reading the start time and the files failed ({result.rc})",
+                          "the files apply places for kube-apiserver, ps and stat on the host")
+    found = kubernetes.started_after(result.stdout)
+    expect(not found.changed_since, expected=f"kube-apiserver started after {listing(files)} last changed",
+           found=f"it started at {_utc(found.started)}; changed since: "
+                 + "; ".join(f"{path} at {_utc(found.changed[path])}" for path in found.changed_since),
+           hint="apply restarts it one control-plane host at a time (a restart still pending is "
+                "/var/lib/provisioner/pending-restart/kube-apiserver): run apply")
+
+
+def _utc(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def test_nodes_ready(kubernetes_installed: None, fleet: Fleet, topology: Topology) -> None:
