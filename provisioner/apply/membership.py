@@ -196,13 +196,14 @@ class StepRunner:
     def _UpdateControlPlaneEndpoints(self, step: UpdateControlPlaneEndpoints,
                                      facts: ClusterFacts) -> Callable[[ClusterFacts], str | None]:
         servers = ",".join(step.endpoints)
-        manifest = shlex.quote(hostpaths.KUBE_APISERVER_MANIFEST)
+        manifests = shlex.join([hostpaths.KUBE_APISERVER_MANIFEST, hostpaths.KUBE_APISERVER_PARKED])
         # The kubeadm configuration the upload held back for this step (the tree's names the new list),
         # then the running API server's flag: the kubelet restarts it when its static Pod manifest changes.
+        # A manifest a stopped restart left parked gets the new list too, before it is put back.
         rendered = self.tree / "hosts" / step.host / "kubeadm.yaml"
         lines = [_put(hostpaths.KUBEADM_CONFIG, rendered.read_text(), mode="0600")] if rendered.is_file() else []
-        lines.append(f"if [ -f {manifest} ]; then sed -i 's#--etcd-servers=[^\"'\"'\"' ]*#--etcd-servers={servers}#' "
-                     f"{manifest}; fi")
+        lines.append(f"for manifest in {manifests}; do if [ -f \"$manifest\" ]; then "
+                     f"sed -i 's#--etcd-servers=[^\"'\"'\"' ]*#--etcd-servers={servers}#' \"$manifest\"; fi; done")
         self._shell(step.host, "\n".join(lines), step)
 
         def done(now: ClusterFacts) -> str | None:

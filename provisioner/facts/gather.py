@@ -43,6 +43,7 @@ def gather_params(data_dir: str) -> dict[str, Any]:
         "kubelet_conf": hostpaths.KUBELET_KUBECONFIG,
         "kubeadm_marker": hostpaths.KUBE_MEMBER_MARKER,
         "apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
+        "apiserver_parked": hostpaths.KUBE_APISERVER_PARKED,
         "join_dropin": hostpaths.ETCD_JOIN_DROPIN,
         "kubeadm_config": hostpaths.KUBEADM_CONFIG,
         "member_certificates": list(hostpaths.ETCD_MEMBER_CERTIFICATES),

@@ -114,7 +114,10 @@ def initial_cluster() -> str | None:
 
 
 def apiserver_etcd_servers() -> list[str] | None:
+    # A manifest a stopped restart (or restore) left parked is the one put back next.
     text = read(PARAMS["apiserver_manifest"])
+    if text is None:
+        text = read(PARAMS["apiserver_parked"])
     if text is None:
         return None
     found = re.search(r"--etcd-servers=([^\s\"']+)", text)

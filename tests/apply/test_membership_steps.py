@@ -4,10 +4,12 @@ each step sends, that it skips work already done, and that data is moved aside, 
 from __future__ import annotations
 
 import base64
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from provisioner import hostpaths
 from provisioner.apply import membership
 from provisioner.apply.membership import StepRunner
 from provisioner.cluster.topology import Connection
@@ -102,8 +104,20 @@ def test_the_endpoint_step_places_the_rendered_kubeadm_configuration_and_the_api
     encoded = base64.b64encode(rendered.read_bytes()).decode()
     assert f"echo {encoded} | base64 -d > /etc/kubernetes/provisioner/kubeadm.yaml.tmp" in script
     assert "chmod 0600 /etc/kubernetes/provisioner/kubeadm.yaml.tmp" in script
-    assert "if [ -f /etc/kubernetes/manifests/kube-apiserver.yaml ]; then sed -i" in script
-    assert "--etcd-servers=https://10.0.0.21:2379#" in script
+    # Run for real on copies: the manifest in the kubelet's folder, and one a stopped restart left parked.
+    [line] = [line for line in script.splitlines() if "--etcd-servers=" in line]
+    flag = "    - --etcd-servers=https://10.0.0.11:2379,https://10.0.0.12:2379\n"
+    copies = {path: tmp_path / Path(path).name for path in (hostpaths.KUBE_APISERVER_MANIFEST,
+                                                             hostpaths.KUBE_APISERVER_PARKED)}
+    for path, copy in copies.items():
+        line = line.replace(path, str(copy))
+        copy.write_text(f"    - --advertise-address=10.0.0.11\n{flag}")
+    subprocess.run(["sh", "-c", line], check=True)
+    assert {copy.read_text() for copy in copies.values()} == {
+        "    - --advertise-address=10.0.0.11\n    - --etcd-servers=https://10.0.0.21:2379\n"}
+    copies[hostpaths.KUBE_APISERVER_PARKED].unlink()
+    subprocess.run(["sh", "-c", line], check=True)  # a missing one is left missing
+    assert not copies[hostpaths.KUBE_APISERVER_PARKED].exists()
 
 
 def test_a_host_that_left_loses_its_server_and_peer_certificates_only(sent: list[tuple[str, str]],

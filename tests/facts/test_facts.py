@@ -43,6 +43,17 @@ def test_the_script_reports_data_ca_fingerprint_initial_cluster_kubeadm_and_the_
     assert not facts.kubeadm.admin_conf and facts.record == "cluster: demo\n"
 
 
+def test_the_etcd_servers_of_a_parked_api_server_manifest_count_until_it_is_back(tmp_path: Path) -> None:
+    parked = tmp_path / "kube-apiserver.yaml.parked"
+    parked.write_text("    - --etcd-servers=https://10.0.0.21:2379\n")
+    facts = _run_script(tmp_path, apiserver_parked=str(parked))
+    assert facts.kubeadm.apiserver_etcd_servers == ("https://10.0.0.21:2379",)
+    manifest = tmp_path / "kube-apiserver.yaml"
+    manifest.write_text("    - --etcd-servers=https://10.0.0.22:2379\n")
+    facts = _run_script(tmp_path, apiserver_manifest=str(manifest), apiserver_parked=str(parked))
+    assert facts.kubeadm.apiserver_etcd_servers == ("https://10.0.0.22:2379",), "the kubelet's one wins"
+
+
 def test_a_host_without_etcd_data_or_files(tmp_path: Path) -> None:
     facts = _run_script(tmp_path)
     assert not facts.data_has_member and facts.initial_cluster is None and facts.record is None
