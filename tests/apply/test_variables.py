@@ -114,3 +114,10 @@ def test_the_add_on_manifest_is_the_pinned_one_unless_the_file_names_a_mirror(tm
     assert other["kubernetes_cni_manifest_sha256"] == SHA
     none = kubernetes_variables(_topology(tmp_path, kubernetes={"cni": "none"}))
     assert (none["kubernetes_cni"], none["kubernetes_cni_manifest_url"]) == ("none", "")
+
+
+def test_each_control_plane_host_waits_for_its_own_api_server_after_a_restart(tmp_path: Path) -> None:
+    readyz = kubernetes_variables(_topology(tmp_path))["kubernetes_apiserver_readyz"]
+    # Each on its own address, not through the endpoint (the VIP answers while one host restarts).
+    assert readyz == {"cp1": "https://198.18.0.11:6443/readyz", "cp2": "https://198.18.0.12:6443/readyz",
+                      "cp3": "https://198.18.0.13:6443/readyz"}
