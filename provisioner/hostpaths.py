@@ -62,10 +62,21 @@ RECORD = "/var/lib/provisioner/record.yml"
 # initial-cluster-state existing, and the systemd drop-in pointing etcd at it until it is promoted.
 ETCD_JOIN_CONFIG = "/etc/etcd/etcd.join.conf.yml"
 ETCD_JOIN_DROPIN = "/etc/systemd/system/etcd.service.d/provisioner-join.conf"
-KUBE_APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
-# Where the manifest is parked while kube-apiserver is stopped (a restore, a restart with new files):
-# outside the manifests folder, since the kubelet runs every file in it. Whichever of apply's restart
-# and restore runs next puts back a manifest a stopped run left here.
-KUBE_APISERVER_PARKED = "/etc/kubernetes/provisioner/kube-apiserver.yaml.parked"
+# The control-plane static Pods kubeadm writes, by the name of the Pod and of its manifest file.
+KUBE_MANIFESTS_DIR = "/etc/kubernetes/manifests"
+CONTROL_PLANE_PODS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+# Where a manifest is parked while its Pod is stopped (a restore, a restart with new files): outside
+# the manifests folder, since the kubelet runs every file in it. Whichever of apply's restart and
+# restore runs next puts back a manifest a stopped run left here.
+KUBE_PARKED_DIR = "/etc/kubernetes/provisioner"
+KUBE_APISERVER_MANIFEST = f"{KUBE_MANIFESTS_DIR}/kube-apiserver.yaml"
+KUBE_APISERVER_PARKED = f"{KUBE_PARKED_DIR}/kube-apiserver.yaml.parked"
+# kubeadm's own leaf certificates on a control-plane host, issued from the Kubernetes CA the tree
+# places, and the kubeconfig files embedding the client certificates it issued: what
+# `kubeadm certs renew all` renews (super-admin.conf is only on the host that ran kubeadm init).
+KUBEADM_LEAVES = (f"{KUBERNETES_PKI}/apiserver.crt", f"{KUBERNETES_PKI}/apiserver-kubelet-client.crt",
+                  f"{KUBERNETES_PKI}/front-proxy-client.crt", KUBE_ADMIN_KUBECONFIG,
+                  "/etc/kubernetes/super-admin.conf", "/etc/kubernetes/controller-manager.conf",
+                  "/etc/kubernetes/scheduler.conf")
 KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
 KUBERNETES_CA = "/etc/kubernetes/pki/ca.crt"

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from provisioner import hostpaths
 from provisioner.apply import remote_paths
-from provisioner.cluster.ports import APISERVER_PORT
+from provisioner.cluster.ports import APISERVER_PORT, CONTROLLER_MANAGER_PORT, SCHEDULER_PORT
 from provisioner.cluster.topology import Topology, url_host
 from provisioner.kubernetes.images import kubeadm_images
 from provisioner.plan.kubeadm import KubeadmDecision
@@ -96,14 +96,40 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
         "kubernetes_cni_manifest_url": manifest_url,
         "kubernetes_cni_manifest_sha256": manifest_sha256,
-        # Restarting kube-apiserver when its files changed (restart_apiserver.yml).
+        # Parking kube-apiserver's manifest (restore).
         "kubernetes_apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
         "kubernetes_apiserver_parked": hostpaths.KUBE_APISERVER_PARKED,
         "kubernetes_ca": hostpaths.KUBERNETES_CA,
-        # Each control-plane host's own API server, where kubeadm has it listen (not through the endpoint).
-        "kubernetes_apiserver_readyz": {host.name: f"https://{url_host(host.address)}:{APISERVER_PORT}/readyz"
-                                        for host in topology.control_plane_hosts},
+        # Restarting a control-plane static Pod when its files changed (restart_static_pod.yml).
+        "kubernetes_static_pods": static_pods(topology),
+        # Renewing kubeadm's own certificates (renew_certificates.yml), when `certs renew` asks.
+        "kubernetes_kubeadm_leaves": list(hostpaths.KUBEADM_LEAVES),
     }
+
+
+def static_pods(topology: Topology) -> dict[str, dict[str, Any]]:
+    """Per control-plane static Pod, in the order they restart on a host: its manifest, where it is parked,
+    its health URL per control-plane host, and the CA its serving certificate comes from ("": kubeadm has it
+    serve a self-signed one). kube-apiserver is asked on the host's own address, where kubeadm has it listen
+    (not through the endpoint); the other two listen on 127.0.0.1 only."""
+    hosts = topology.control_plane_hosts
+    names = [host.name for host in hosts]
+    health = {
+        "kube-apiserver": {host.name: f"https://{url_host(host.address)}:{APISERVER_PORT}/readyz" for host in hosts},
+        "kube-controller-manager": dict.fromkeys(names, f"https://127.0.0.1:{CONTROLLER_MANAGER_PORT}/healthz"),
+        "kube-scheduler": dict.fromkeys(names, f"https://127.0.0.1:{SCHEDULER_PORT}/healthz"),
+    }
+    return {pod: {"manifest": f"{hostpaths.KUBE_MANIFESTS_DIR}/{pod}.yaml",
+                  "parked": f"{hostpaths.KUBE_PARKED_DIR}/{pod}.yaml.parked",
+                  "health": health[pod],
+                  "ca": hostpaths.KUBERNETES_CA if pod == "kube-apiserver" else ""}
+            for pod in hostpaths.CONTROL_PLANE_PODS}
+
+
+def certs_renewal_variables(expiring_within_days: int | None) -> dict[str, Any]:
+    """`certs renew` on an initialised kubeadm control plane: kubeadm's own certificates are renewed too, on
+    every control-plane host, or only where one expires within the days given."""
+    return {"kubernetes_certs_renew": True, "kubernetes_certs_expiring_within": expiring_within_days}
 
 
 def kubeadm_decision_variables(decision: KubeadmDecision) -> dict[str, Any]:

@@ -117,7 +117,22 @@ def test_the_add_on_manifest_is_the_pinned_one_unless_the_file_names_a_mirror(tm
 
 
 def test_each_control_plane_host_waits_for_its_own_api_server_after_a_restart(tmp_path: Path) -> None:
-    readyz = kubernetes_variables(_topology(tmp_path))["kubernetes_apiserver_readyz"]
+    pods = kubernetes_variables(_topology(tmp_path))["kubernetes_static_pods"]
     # Each on its own address, not through the endpoint (the VIP answers while one host restarts).
-    assert readyz == {"cp1": "https://198.18.0.11:6443/readyz", "cp2": "https://198.18.0.12:6443/readyz",
-                      "cp3": "https://198.18.0.13:6443/readyz"}
+    assert pods["kube-apiserver"]["health"] == {
+        "cp1": "https://198.18.0.11:6443/readyz", "cp2": "https://198.18.0.12:6443/readyz",
+        "cp3": "https://198.18.0.13:6443/readyz"}
+    assert pods["kube-apiserver"]["ca"] == "/etc/kubernetes/pki/ca.crt"
+
+
+def test_the_control_plane_pods_restart_in_order_and_the_other_two_are_asked_on_the_loopback(tmp_path: Path) -> None:
+    pods = kubernetes_variables(_topology(tmp_path))["kubernetes_static_pods"]
+    assert list(pods) == ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+    # kubeadm binds both to 127.0.0.1 and has them serve a self-signed certificate: nothing to verify.
+    assert pods["kube-controller-manager"] == {
+        "manifest": "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+        "parked": "/etc/kubernetes/provisioner/kube-controller-manager.yaml.parked",
+        "health": dict.fromkeys(("cp1", "cp2", "cp3"), "https://127.0.0.1:10257/healthz"), "ca": ""}
+    assert set(pods["kube-scheduler"]["health"].values()) == {"https://127.0.0.1:10259/healthz"}
+    # restore parks kube-apiserver's manifest where the restart does.
+    assert pods["kube-apiserver"]["parked"] == kubernetes_variables(_topology(tmp_path))["kubernetes_apiserver_parked"]
