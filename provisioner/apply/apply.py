@@ -43,7 +43,8 @@ def apply_cluster(topology: Topology, out: Path, targets: list[SshTarget], displ
     apply's own phases start with facts and a plan (printed; refused plans and unconfirmed removals
     stop here), unless the caller made and showed the plan already (`planned`). `phases` and
     `extra_variables` let a day-2 command (restore) run its own phase among apply's; such a command
-    decides for itself, so no plan is made for it."""
+    decides for itself, so no plan is made for it. `certs renew` gives apply's own phases extra variables
+    (kubeadm's certificate renewal)."""
     if phases is APPLY_PHASES:
         if planned is None:
             try:

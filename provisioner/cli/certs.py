@@ -25,7 +25,9 @@ BuildOption = Annotated[Path | None, typer.Option(
     "--build", help="Rendered tree folder apply used (default: build/ next to the cluster file).")]
 YesOption = Annotated[bool, typer.Option("--yes", help="renew, rotate-ca: really restart the etcd members one at "
                                                         "a time, then kube-apiserver one control-plane host at a "
-                                                        "time where kubeadm runs it.")]
+                                                        "time where kubeadm runs it (renew: with kube-controller-"
+                                                        "manager and kube-scheduler where kubeadm renews its own "
+                                                        "certificates).")]
 OneStepOption = Annotated[bool, typer.Option("--one-step", help="rotate-ca: roll out the next step only, then stop "
                                                                 "(run again for the next).")]
 
@@ -38,7 +40,10 @@ def certs_command(arguments: ArgumentsArg, warn_days: WarnOption = 30, expiring_
     `certs renew CLUSTER.yaml --yes` issues new leaf certificates from the same etcd CA (a snapshot is taken
     first) and rolls them out with apply: etcd members restart one at a time, each waiting for a healthy
     cluster; where kubeadm runs the control plane, kube-apiserver then restarts one control-plane host at a
-    time with its new etcd client certificate, each waiting until it is ready.
+    time with its new etcd client certificate, each waiting until it is ready. On an initialised kubeadm
+    control plane kubeadm's own certificates are renewed too (`kubeadm certs renew all`), one control-plane
+    host at a time (with --expiring-within, where one of them expires that soon), kube-apiserver,
+    kube-controller-manager and kube-scheduler restarting there with them; fetch the admin kubeconfig again.
 
     `certs rotate-ca CLUSTER.yaml --yes` replaces the etcd CA in three rolled-out steps (trust the old and
     new CA, re-issue every leaf from the new one, trust the new one only), each restarting the etcd members
@@ -83,25 +88,42 @@ def _check(cluster_file: Path, warn_days: int, build: Path | None) -> None:
 
 def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, yes: bool) -> None:
     from provisioner.apply import ApplyDisplay, Recap, apply_cluster
+    from provisioner.apply.variables import certs_renewal_variables
     from provisioner.backup.snapshot import default_snapshot_path
     from provisioner.certs.renew import renew_leaves
-    from provisioner.certs.rollout import APISERVER_ETCD_CLIENT, api_servers
+    from provisioner.certs.rollout import (
+        APISERVER_ETCD_CLIENT,
+        KUBECONFIG_AGAIN,
+        api_servers,
+        kubeadm_renewal_lines,
+        kubeadm_renewals,
+    )
     from provisioner.cli.etcd import all_targets, member_targets, snapshot_here
+    from provisioner.cluster.record import read_record
     from provisioner.render import default_output
 
     topology = load(cluster_file)
     tree = build or default_output(topology)
+    kubeadm_hosts = kubeadm_renewals(topology, read_record(tree))
+    for line in kubeadm_renewal_lines(kubeadm_hosts, expiring_within) if kubeadm_hosts else []:
+        output.out.print(escape(line), soft_wrap=True)
     if not yes:
+        kubeadm = (", and kube-apiserver, kube-controller-manager and kube-scheduler one control-plane host at a "
+                   "time where kubeadm renews its certificates") if kubeadm_hosts else ""
         raise UsageError("renewal restarts every etcd member whose certificate changes, one at a time (and "
-                         "kube-apiserver, where kubeadm runs it, when its etcd client certificate changes): "
-                         "re-run with --yes")
+                         "kube-apiserver, where kubeadm runs it, when its etcd client certificate changes"
+                         f"{kubeadm}): re-run with --yes")
     destination = default_snapshot_path(tree, f"{topology.name}-before-renewal", datetime.now(UTC))
     snapshot_here(topology, member_targets(topology, tree), destination)
     renewed = renew_leaves(topology, tree, expiring_within)
-    if not renewed:
+    if not renewed and not kubeadm_hosts:
         output.out.print(f"no leaf certificate expires within {expiring_within} days: nothing to renew")
         return
-    output.out.print(f"renewed in the tree: {escape(', '.join(renewed))}; rolling them out", soft_wrap=True)
+    if renewed:
+        output.out.print(f"renewed in the tree: {escape(', '.join(renewed))}; rolling them out", soft_wrap=True)
+    else:
+        output.out.print(f"no etcd leaf certificate expires within {expiring_within} days; kubeadm's certificates "
+                         f"are checked on each control-plane host")
     restarting = api_servers(topology) if APISERVER_ETCD_CLIENT in renewed else []
     if restarting:
         output.out.print(f"once etcd is done, kube-apiserver restarts with its new etcd client certificate, one "
@@ -109,9 +131,12 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
     recap = Recap.for_hosts(host.name for host in topology.hosts)
     display = ApplyDisplay(output.out)
     try:
-        apply_cluster(topology, tree, all_targets(topology, tree), display, recap)
+        apply_cluster(topology, tree, all_targets(topology, tree), display, recap,
+                      extra_variables=certs_renewal_variables(expiring_within) if kubeadm_hosts else None)
     finally:
         display.recap(recap)
+    if kubeadm_hosts:
+        output.out.print(escape(KUBECONFIG_AGAIN), soft_wrap=True)
 
 
 def _rotate_ca(cluster_file: Path, build: Path | None, yes: bool, one_step: bool) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 CLUSTER = """\
@@ -28,12 +30,12 @@ def test_renew_needs_yes_and_wrong_words_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "build").exists()
 
 
-def built(tmp_path: Path, initialized: bool = False, install: str = "none") -> Path:
+def built(tmp_path: Path, initialized: bool = False, install: str = "none", cluster: str = CLUSTER) -> Path:
     from provisioner.cluster.load import load_topology
     from provisioner.cluster.record import Record, tree_cas, write_record
     from provisioner.render import render
 
-    (tmp_path / "cluster.yaml").write_text(CLUSTER + f"kubernetes: {{install: {install}}}\n")
+    (tmp_path / "cluster.yaml").write_text(cluster + f"kubernetes: {{install: {install}}}\n")
     topology, _ = load_topology(tmp_path / "cluster.yaml")
     tree = render(topology, tmp_path / "build").out
     write_record(tree, Record(cluster="demo", layout="stacked", etcd_cluster_id="1", data_dir="/var/lib/etcd",
@@ -77,3 +79,49 @@ def test_rotate_ca_on_an_initialised_kubeadm_control_plane_plans_the_api_server_
                 "a time: cp1")
     assert result.stdout.count(restarts) == 3, result.stdout
     assert snapshot_of(tree) == before
+
+
+THREE_HOSTS = CLUSTER + """\
+  - {name: cp2, address: 198.18.0.12, roles: [control_plane]}
+  - {name: cp3, address: 198.18.0.13, roles: [control_plane]}
+"""
+ETCD_ONLY_REFUSAL = ("error: renewal restarts every etcd member whose certificate changes, one at a time (and "
+                     "kube-apiserver, where kubeadm runs it, when its etcd client certificate changes): re-run with "
+                     "--yes\n")
+
+
+@pytest.mark.parametrize(("install", "initialized"), [("none", True), ("kubeadm", False)])
+def test_renew_without_an_initialised_kubeadm_control_plane_renews_etcd_leaves_only(
+        tmp_path: Path, install: str, initialized: bool) -> None:
+    tree = built(tmp_path, initialized=initialized, install=install, cluster=THREE_HOSTS)
+    before = snapshot_of(tree)
+    result = run_cli("certs", "renew", "cluster.yaml", cwd=tmp_path)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", ETCD_ONLY_REFUSAL)
+    assert snapshot_of(tree) == before
+
+
+def test_renew_on_an_initialised_kubeadm_control_plane_plans_kubeadm_s_renewal_host_by_host(tmp_path: Path) -> None:
+    tree = built(tmp_path, initialized=True, install="kubeadm", cluster=THREE_HOSTS)
+    before = snapshot_of(tree)
+    result = run_cli("certs", "renew", "cluster.yaml", "--expiring-within", "30", cwd=tmp_path)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("error:") == 1 and result.stderr.endswith(
+        "(and kube-apiserver, where kubeadm runs it, when its etcd client certificate changes, and kube-apiserver, "
+        "kube-controller-manager and kube-scheduler one control-plane host at a time where kubeadm renews its "
+        "certificates): re-run with --yes\n")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("kubeadm's own certificates (kube-apiserver's serving and client certificates, the "
+                               "client certificates in admin.conf, super-admin.conf, controller-manager.conf and "
+                               "scheduler.conf), after etcd, one control-plane host at a time:")
+    assert lines[1:4] == [
+        f"  {number}. cp{number}: kubeadm certs renew all if one of kubeadm's certificates there expires within 30 "
+        f"days; then kube-apiserver, kube-controller-manager and kube-scheduler restart one after the other, each "
+        f"healthy before the next" for number in (1, 2, 3)]
+    assert lines[4] == ("the admin kubeconfig fetched earlier with `provisioner kubeconfig` holds admin.conf's client "
+                        "certificate, which kubeadm renews: fetch it again once the renewal is done")
+    assert len(lines) == 5
+    assert snapshot_of(tree) == before
+    # Without --expiring-within every host renews.
+    every = run_cli("certs", "renew", "cluster.yaml", cwd=tmp_path)
+    assert "  2. cp2: kubeadm certs renew all; then kube-apiserver" in every.stdout
+    assert every.exit_code == 2 and snapshot_of(tree) == before
