@@ -104,7 +104,8 @@ def _renew(cluster_file: Path, expiring_within: int | None, build: Path | None, 
 
     topology = load(cluster_file)
     tree = build or default_output(topology)
-    kubeadm_hosts = kubeadm_renewals(topology, read_record(tree))
+    # The record is read only where kubeadm runs the control plane: other clusters renew as before.
+    kubeadm_hosts = kubeadm_renewals(topology, read_record(tree)) if api_servers(topology) else []
     for line in kubeadm_renewal_lines(kubeadm_hosts, expiring_within) if kubeadm_hosts else []:
         output.out.print(escape(line), soft_wrap=True)
     if not yes:
