@@ -7,7 +7,13 @@ from pathlib import Path
 
 import yaml
 
-from provisioner.apply.variables import etcd_variables, kubernetes_variables, playbook_variables
+from provisioner.apply.apply import PLAYBOOKS
+from provisioner.apply.variables import (
+    certs_renewal_variables,
+    etcd_variables,
+    kubernetes_variables,
+    playbook_variables,
+)
 from provisioner.cluster.load import load_topology
 from provisioner.cluster.topology import Topology
 from provisioner.kubernetes.addons import CALICO
@@ -136,3 +142,19 @@ def test_the_control_plane_pods_restart_in_order_and_the_other_two_are_asked_on_
     assert set(pods["kube-scheduler"]["health"].values()) == {"https://127.0.0.1:10259/healthz"}
     # restore parks kube-apiserver's manifest where the restart does.
     assert pods["kube-apiserver"]["parked"] == kubernetes_variables(_topology(tmp_path))["kubernetes_apiserver_parked"]
+
+
+def test_certs_renew_asks_with_the_variables_the_kubernetes_role_reads(tmp_path: Path) -> None:
+    defaults = yaml.safe_load((PLAYBOOKS / "roles" / "kubernetes" / "defaults" / "main.yml").read_text())
+    asked = certs_renewal_variables(30)
+    assert asked == {"kubernetes_certs_renew": True, "kubernetes_certs_expiring_within": 30}
+    assert certs_renewal_variables(None)["kubernetes_certs_expiring_within"] is None
+    # Declared by the role, off unless asked; what apply always gives matches the role's documented defaults.
+    assert {name: defaults[name] for name in asked} == {"kubernetes_certs_renew": False,
+                                                        "kubernetes_certs_expiring_within": None}
+    given = kubernetes_variables(_topology(tmp_path))
+    assert given["kubernetes_kubeadm_leaves"] == defaults["kubernetes_kubeadm_leaves"]
+    assert {pod: {key: value for key, value in entry.items() if key != "health"}
+            for pod, entry in given["kubernetes_static_pods"].items()} == \
+        {pod: {key: value for key, value in entry.items() if key != "health"}
+         for pod, entry in defaults["kubernetes_static_pods"].items()}
