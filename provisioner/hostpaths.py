@@ -74,9 +74,9 @@ KUBE_APISERVER_PARKED = f"{KUBE_PARKED_DIR}/kube-apiserver.yaml.parked"
 # kubeadm's own leaf certificates on a control-plane host, issued from the Kubernetes CA the tree
 # places, and the kubeconfig files embedding the client certificates it issued: what
 # `kubeadm certs renew all` renews (super-admin.conf is only on the host that ran kubeadm init).
+KUBEADM_KUBECONFIGS = (KUBE_ADMIN_KUBECONFIG, "/etc/kubernetes/super-admin.conf",
+                       "/etc/kubernetes/controller-manager.conf", "/etc/kubernetes/scheduler.conf")
 KUBEADM_LEAVES = (f"{KUBERNETES_PKI}/apiserver.crt", f"{KUBERNETES_PKI}/apiserver-kubelet-client.crt",
-                  f"{KUBERNETES_PKI}/front-proxy-client.crt", KUBE_ADMIN_KUBECONFIG,
-                  "/etc/kubernetes/super-admin.conf", "/etc/kubernetes/controller-manager.conf",
-                  "/etc/kubernetes/scheduler.conf")
+                  f"{KUBERNETES_PKI}/front-proxy-client.crt", *KUBEADM_KUBECONFIGS)
 KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
 KUBERNETES_CA = "/etc/kubernetes/pki/ca.crt"

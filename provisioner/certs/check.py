@@ -108,12 +108,18 @@ def _sans(certificate: x509.Certificate) -> tuple[str, ...]:
     return (*names.get_values_for_type(x509.DNSName), *(str(ip) for ip in names.get_values_for_type(x509.IPAddress)))
 
 
-def read_command(paths: Sequence[str]) -> str:
-    """Prints every listed file and every .crt under the certificate folders, each after a `==> path` line."""
+def read_command(paths: Sequence[str], kubeconfigs: Sequence[str] = hostpaths.KUBEADM_KUBECONFIGS) -> str:
+    """Prints every listed file and every .crt under the certificate folders, then the client certificate
+    embedded in each kubeconfig file kubeadm wrote (only that line, decoded: the files hold private keys
+    too), each after a `==> path` line."""
     listed = " ".join(shlex.quote(path) for path in paths)
     folders = " ".join(shlex.quote(folder) for folder in CERTIFICATE_FOLDERS)
+    configs = " ".join(shlex.quote(path) for path in kubeconfigs)
     return (f"for f in {listed} $(find {folders} -name '*.crt' -type f 2>/dev/null | sort); do "
-            f"if [ -f \"$f\" ]; then echo \"{_SEPARATOR}$f\"; cat -- \"$f\"; fi; done")
+            f"if [ -f \"$f\" ]; then echo \"{_SEPARATOR}$f\"; cat -- \"$f\"; fi; done; "
+            f"for f in {configs}; do if [ -f \"$f\" ]; then echo \"{_SEPARATOR}$f\"; "
+            "sed -n 's/^ *client-certificate-data: *//p' -- \"$f\" | head -n 1 | base64 -d 2>/dev/null || true; "
+            "fi; done")
 
 
 def parse_listing(stdout: str) -> dict[str, str]:
@@ -129,7 +135,8 @@ def parse_listing(stdout: str) -> dict[str, str]:
 
 
 def gather(topology: Topology, tree: Path, targets: Sequence[SshTarget]) -> list[Found]:
-    """Every certificate the tree places on each host, and any other under the certificate folders."""
+    """Every certificate the tree places on each host, any other under the certificate folders, and the
+    client certificates of kubeadm's kubeconfig files."""
 
     def one_host(target: SshTarget) -> list[Found]:
         host = topology.host(target.host)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -79,6 +80,20 @@ def test_the_listing_reads_back_every_existing_file(tmp_path: Path, fresh: str) 
     (tmp_path / "a.crt").write_text(fresh)
     (tmp_path / "b.crt").write_text("second\n")
     output = subprocess.run(["sh", "-c", read_command([str(tmp_path / "a.crt"), str(tmp_path / "b.crt"),
-                                                        str(tmp_path / "absent.crt")])],
+                                                        str(tmp_path / "absent.crt")], [])],
                             capture_output=True, text=True, check=True).stdout
     assert parse_listing(output) == {str(tmp_path / "a.crt"): fresh, str(tmp_path / "b.crt"): "second\n"}
+
+
+def test_a_kubeconfig_gives_its_client_certificate_and_never_its_key(tmp_path: Path, fresh: str) -> None:
+    embedded = base64.b64encode(fresh.encode()).decode()
+    kubeconfig = tmp_path / "admin.conf"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nusers:\n- name: kubernetes-admin\n  user:\n"
+                          f"    client-certificate-data: {embedded}\n    client-key-data: S0VZLURBVEE=\n")
+    output = subprocess.run(["sh", "-c", read_command([], [str(kubeconfig), str(tmp_path / "absent.conf")])],
+                            capture_output=True, text=True, check=True).stdout
+    assert "S0VZLURBVEE" not in output and "KEY-DATA" not in output
+    listed = parse_listing(output)
+    assert listed == {str(kubeconfig): fresh}
+    judged = judge(Found("cp1", str(kubeconfig), listed[str(kubeconfig)], None), NOW, 30)
+    assert (judged.subject, judged.tree, judged.problems) == ("CN=cp1", "not from the tree", ())
