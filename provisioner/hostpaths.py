@@ -71,6 +71,9 @@ CONTROL_PLANE_PODS = ("kube-apiserver", "kube-controller-manager", "kube-schedul
 KUBE_PARKED_DIR = "/etc/kubernetes/provisioner"
 KUBE_APISERVER_MANIFEST = f"{KUBE_MANIFESTS_DIR}/kube-apiserver.yaml"
 KUBE_APISERVER_PARKED = f"{KUBE_PARKED_DIR}/kube-apiserver.yaml.parked"
+# Where restore parked kube-apiserver's manifest before the restart shared its place: a restore stopped
+# then leaves it there, and the next restore or apply takes it over.
+KUBE_APISERVER_PARKED_FORMERLY = f"{KUBE_PARKED_DIR}/kube-apiserver.yaml.stopped-for-restore"
 # kubeadm's own leaf certificates on a control-plane host, issued from the Kubernetes CA the tree
 # places, and the kubeconfig files embedding the client certificates it issued: what
 # `kubeadm certs renew all` renews (super-admin.conf is only on the host that ran kubeadm init).

@@ -99,6 +99,7 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         # Parking kube-apiserver's manifest (restore).
         "kubernetes_apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
         "kubernetes_apiserver_parked": hostpaths.KUBE_APISERVER_PARKED,
+        "kubernetes_apiserver_parked_formerly": hostpaths.KUBE_APISERVER_PARKED_FORMERLY,
         "kubernetes_ca": hostpaths.KUBERNETES_CA,
         # Restarting a control-plane static Pod when its files changed (restart_static_pod.yml).
         "kubernetes_static_pods": static_pods(topology),

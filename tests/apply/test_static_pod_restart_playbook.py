@@ -58,6 +58,7 @@ class Host:
         self.manifest = Path(self.pods[pod]["manifest"])
         self.parked = Path(self.pods[pod]["parked"])
         self.health = self.pods[pod]["health"]["cp1"]
+        self.parked_formerly = folder / "provisioner" / "kube-apiserver.yaml.stopped-for-restore"
 
     @property
     def marker(self) -> Path:
@@ -72,6 +73,7 @@ class Host:
         return run_local(runs, [play], groups={"control_plane": ["cp1"]}, extravars={
             "provisioner_pending_dir": str(self.pending),
             "kubernetes_static_pods": self.pods,
+            "kubernetes_apiserver_parked_formerly": str(self.parked_formerly),
             "kubernetes_static_pod_stop_timeout": 2,
             "kubernetes_static_pod_ready_timeout": 2,
         })
@@ -143,6 +145,16 @@ def test_a_manifest_a_stopped_run_left_parked_is_put_back_by_the_next_run(apiser
     assert [failure.task for failure in outcome.failures] == ["Stop when the static Pod did not become healthy"]
     assert statuses(outcome)["Move the static Pod's manifest out of the kubelet's folder"] == "ok"
     assert host.manifest.read_text() == manifest_of(host.pod) and not host.parked.exists()
+
+
+def test_a_manifest_an_earlier_restore_parked_under_the_former_name_is_put_back(apiserver: Host) -> None:
+    host = apiserver
+    host.parked_formerly.write_text(manifest_of(host.pod))
+    outcome = host.restart()
+    # Put back, then the wait for /readyz fails: no API server runs here.
+    assert [failure.task for failure in outcome.failures] == ["Stop when the static Pod did not become healthy"]
+    assert host.manifest.read_text() == manifest_of(host.pod)
+    assert not host.parked.exists() and not host.parked_formerly.exists()
 
 
 def test_the_wait_sees_a_process_whose_name_the_kernel_cut_to_15_characters(tmp_path: Path) -> None:
