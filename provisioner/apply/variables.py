@@ -96,13 +96,10 @@ def kubernetes_variables(topology: Topology) -> dict[str, Any]:
         "kubernetes_cni_dir": hostpaths.KUBE_CNI_DIR,
         "kubernetes_cni_manifest_url": manifest_url,
         "kubernetes_cni_manifest_sha256": manifest_sha256,
-        # Parking kube-apiserver's manifest (restore).
-        "kubernetes_apiserver_manifest": hostpaths.KUBE_APISERVER_MANIFEST,
-        "kubernetes_apiserver_parked": hostpaths.KUBE_APISERVER_PARKED,
-        "kubernetes_apiserver_parked_formerly": hostpaths.KUBE_APISERVER_PARKED_FORMERLY,
-        "kubernetes_ca": hostpaths.KUBERNETES_CA,
-        # Restarting a control-plane static Pod when its files changed (restart_static_pod.yml).
+        # Restarting a control-plane static Pod when its files changed (restart_static_pod.yml); restore
+        # parks kube-apiserver's manifest at the same place.
         "kubernetes_static_pods": static_pods(topology),
+        "kubernetes_apiserver_parked_formerly": hostpaths.KUBE_APISERVER_PARKED_FORMERLY,
         # Renewing kubeadm's own certificates (renew_certificates.yml), when `certs renew` asks.
         "kubernetes_kubeadm_leaves": list(hostpaths.KUBEADM_LEAVES),
     }

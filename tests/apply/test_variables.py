@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from provisioner import hostpaths
 from provisioner.apply.apply import PLAYBOOKS
 from provisioner.apply.variables import (
     certs_renewal_variables,
@@ -140,8 +141,7 @@ def test_the_control_plane_pods_restart_in_order_and_the_other_two_are_asked_on_
         "parked": "/etc/kubernetes/provisioner/kube-controller-manager.yaml.parked",
         "health": dict.fromkeys(("cp1", "cp2", "cp3"), "https://127.0.0.1:10257/healthz"), "ca": ""}
     assert set(pods["kube-scheduler"]["health"].values()) == {"https://127.0.0.1:10259/healthz"}
-    # restore parks kube-apiserver's manifest where the restart does.
-    assert pods["kube-apiserver"]["parked"] == kubernetes_variables(_topology(tmp_path))["kubernetes_apiserver_parked"]
+    assert pods["kube-apiserver"]["parked"] == hostpaths.KUBE_APISERVER_PARKED  # where the facts look too
 
 
 def test_certs_renew_asks_with_the_variables_the_kubernetes_role_reads(tmp_path: Path) -> None:
