@@ -6,8 +6,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from tests.conftest import REPO
+
+
+def start_provisioner(*words: str, stdout: int | IO[Any], text: bool = False) -> subprocess.Popen[Any]:
+    """`python -m provisioner WORDS` as a process of its own, in a session of its own (kill_tree stops it
+    whole), unbuffered and 200 columns wide, stderr into stdout."""
+    return subprocess.Popen([sys.executable, "-m", "provisioner", *words], stdout=stdout, stderr=subprocess.STDOUT,
+                            text=text, cwd=REPO, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
 
 
 def descendants(pid: int) -> set[int]:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,8 +20,8 @@ import yaml
 from provisioner.cluster.load import load_topology
 from provisioner.providers.lab import Lab, LabHost
 from provisioner.workload import HistoryReport, Workload, check_history
-from tests.conftest import REPO, CliResult, run_cli
-from tests.processes import kill_tree
+from tests.conftest import CliResult, run_cli
+from tests.processes import kill_tree, start_provisioner
 
 SUBNET = "198.18.10"
 ETCDCTL = ("etcdctl --endpoints=https://127.0.0.1:2379 --cacert /etc/etcd/pki/ca.crt "
@@ -172,9 +170,8 @@ def apply_killed_at(lab: BuiltCluster, line_part: str, *extra: str) -> str:
     """Runs apply in its own process group and kills it (SIGKILL, with the Ansible processes it started) as
     soon as it announces the step holding `line_part` ("(2/4) [etcd4] start etcd on etcd4 …", not the
     plan's line for it); returns what it printed. Fails when apply finished without starting that step."""
-    argv = [sys.executable, "-m", "provisioner", "apply", str(lab.cluster_file), "--out", str(lab.out), *extra]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-                               start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    process = start_provisioner("apply", str(lab.cluster_file), "--out", str(lab.out), *extra,
+                                stdout=subprocess.PIPE, text=True)
     printed: list[str] = []
     assert process.stdout is not None
     try:

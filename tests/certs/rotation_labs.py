@@ -18,10 +18,24 @@ from provisioner.render.pki.issue import LeafProfile, issue_leaf
 from provisioner.render.secrets import pki_folders
 from provisioner.workload import HistoryReport, Workload, check_history
 from tests.apply.labs import LabCluster
-from tests.conftest import CliResult
+from tests.conftest import CliResult, run_cli
 
 ETCDCTL = "ETCDCTL_API=3 etcdctl --dial-timeout=3s --command-timeout=5s"
 OLD_CLIENT = ("/root/old-client.crt", "/root/old-client.key")
+
+
+def rotate_ca(cluster: LabCluster, *words: str) -> CliResult:
+    return run_cli("certs", "rotate-ca", str(cluster.cluster_file), "--build", str(cluster.out), *words)
+
+
+def verify(cluster: LabCluster, *words: str) -> CliResult:
+    return run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out), *words)
+
+
+def certs_pass(cluster: LabCluster) -> None:
+    """`certs` finds every certificate on every host as the tree has it, none expiring soon."""
+    listed = run_cli("certs", str(cluster.cluster_file), "--build", str(cluster.out))
+    assert listed.exit_code == 0, listed.stdout + listed.stderr
 
 
 def place_old_client(cluster: LabCluster, hosts: Iterable[str]) -> None:

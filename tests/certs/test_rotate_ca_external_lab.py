@@ -12,10 +12,7 @@ verify and `certs` pass."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,12 +33,14 @@ from tests.certs.rotation_labs import (
     assert_old_ca_retired,
     assert_resumed_to_the_end,
     certificates_in,
+    certs_pass,
     health_with,
     nothing_lost,
     place_old_client,
+    rotate_ca,
+    verify,
 )
-from tests.conftest import REPO, CliResult, run_cli
-from tests.processes import kill_tree
+from tests.processes import kill_tree, start_provisioner
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -71,10 +70,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
         yield labbed
 
 
-def rotate_ca(cluster: LabCluster, *words: str) -> CliResult:
-    return run_cli("certs", "rotate-ca", str(cluster.cluster_file), "--build", str(cluster.out), *words)
-
-
 def progress(tree: Path) -> dict[str, Any] | None:
     path = tree / STATE
     return yaml.safe_load(path.read_text()) if path.is_file() else None
@@ -86,11 +81,6 @@ def writer(cluster: LabCluster) -> Workload:
 
 def snapshots(tree: Path) -> list[Path]:
     return sorted((tree / "snapshots").glob(f"{NAME}-before-ca-rotation-*.db"))
-
-
-def verify_passes(cluster: LabCluster) -> None:
-    result = run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out))
-    assert result.exit_code == 0, result.stdout + result.stderr
 
 
 def test_step_one_makes_the_control_plane_hosts_trust_both_cas_and_verify_passes(
@@ -118,13 +108,12 @@ def test_step_one_makes_the_control_plane_hosts_trust_both_cas_and_verify_passes
             assert health_with(cluster, host, address, *OLD_CLIENT), host
         # Mid-way, with the writer still writing: verify passes, the recorded CAs found on every host.
         report = tmp_path / "middle.json"
-        middle = run_cli("verify", str(cluster.cluster_file), "--out", str(tree), "--json", str(report))
+        middle = verify(cluster, "--json", str(report))
         assert middle.exit_code == 0, middle.stdout + middle.stderr
         assert {check["host"] for check in json.loads(report.read_text())["checks"]
                 if check["check"] == "installed_cas_are_the_recorded_ones" and check["outcome"] == "passed"
                 } == set(HOSTS), middle.stdout
-        listed = run_cli("certs", str(cluster.cluster_file), "--build", str(tree))  # bundles compared whole
-        assert listed.exit_code == 0, listed.stdout + listed.stderr
+        certs_pass(cluster)  # bundles compared whole
         summary = "; ".join(nothing_lost(workload, MEMBERS, 30).lines()[:3])
     print(f"step 1 on the external layout (2 control-plane hosts, 3 members): {took:.1f} s; {summary}")
 
@@ -165,11 +154,9 @@ def test_a_rotation_killed_while_reissuing_resumes_and_completes_without_losing_
     with writer(cluster) as workload:
         workload.start()
         workload.wait_for_acknowledged(30, timeout=60)
-        argv = [sys.executable, "-m", "provisioner", "certs", "rotate-ca", str(cluster.cluster_file),
-                "--build", str(tree), "--yes"]
         with log.open("wb") as sink:
-            process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True,
-                                       env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+            process = start_provisioner("certs", "rotate-ca", str(cluster.cluster_file), "--build", str(tree), "--yes",
+                                        stdout=sink)
         try:
             deadline = time.monotonic() + 600
             while not mid_reissue(cluster):
@@ -220,6 +207,6 @@ def test_a_rotation_killed_while_reissuing_resumes_and_completes_without_losing_
         assert not health_with(cluster, host, address, *OLD_CLIENT), host
         assert health_with(cluster, host, address, "/etc/etcd/pki/healthcheck-client.crt",
                            "/etc/etcd/pki/healthcheck-client.key"), host
-    verify_passes(cluster)
-    listed = run_cli("certs", str(cluster.cluster_file), "--build", str(tree))
-    assert listed.exit_code == 0, listed.stdout + listed.stderr
+    after = verify(cluster)
+    assert after.exit_code == 0, after.stdout + after.stderr
+    certs_pass(cluster)

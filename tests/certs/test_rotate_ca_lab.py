@@ -25,10 +25,12 @@ from tests.certs.rotation_labs import (
     assert_old_ca_retired,
     assert_resumed_to_the_end,
     certificates_in,
+    certs_pass,
     nothing_lost,
     place_old_client,
+    rotate_ca,
+    verify,
 )
-from tests.conftest import CliResult, run_cli
 
 PROBLEMS = lab_prerequisites_problems()
 pytestmark = [
@@ -45,14 +47,6 @@ TRUST_FILES = ("/etc/etcd/pki/ca.crt", "/etc/kubernetes/pki/etcd/ca.crt")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
     with backup_lab(tmp_path_factory.mktemp("rotate"), name=NAME, subnet=SUBNET) as labbed:
         yield labbed
-
-
-def rotate_ca(cluster: LabCluster, *words: str) -> CliResult:
-    return run_cli("certs", "rotate-ca", str(cluster.cluster_file), "--build", str(cluster.out), *words)
-
-
-def verify(cluster: LabCluster) -> CliResult:
-    return run_cli("verify", str(cluster.cluster_file), "--out", str(cluster.out))
 
 
 def health_with(cluster: LabCluster, host: str, cert: str, key: str) -> bool:
@@ -91,7 +85,7 @@ def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_i
             assert health_with(cluster, host, "/root/old-client.crt", "/root/old-client.key"), host
         # Mid-way, with the writer still writing: every check passes, the CAs first.
         report = tmp_path / "middle.json"
-        middle = run_cli("verify", str(cluster.cluster_file), "--out", str(tree), "--json", str(report))
+        middle = verify(cluster, "--json", str(report))
         written = json.loads(report.read_text())
         checks = written["checks"]
         failed = {check["check"] for check in checks if check["outcome"] in ("failed", "error")}
@@ -123,5 +117,4 @@ def test_rotation_stopped_after_step_one_resumes_loses_no_write_and_the_old_ca_i
                            "/etc/etcd/pki/healthcheck-client.key"), host
     after = verify(cluster)
     assert after.exit_code == 0, after.stdout + after.stderr
-    listed = run_cli("certs", str(cluster.cluster_file), "--build", str(tree))
-    assert listed.exit_code == 0, listed.stdout + listed.stderr
+    certs_pass(cluster)
